@@ -1,0 +1,3 @@
+from hybridcode.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""Adapters that read the world: source files, git, syntax, retrieval, budgets."""

@@ -1,0 +1,1 @@
+"""Model registry (models.toml) and the user cache of GGUF files."""
