@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "serve",
     "ask",
     "escalate",
+    "log",
     "models",
     "hook",
     "doctor",
