@@ -1,3 +1,3 @@
-"""hybridcode: a terminal assistant with a local model and a consented escalation path."""
+"""hybridcode: a terminal assistant with a local model and consented escalation."""
 
 __version__ = "0.1.0"

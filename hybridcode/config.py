@@ -1,4 +1,4 @@
-"""Layered settings: defaults < user config < repo .hybridcode.toml < HC_* env < flags."""
+"""Layered settings: defaults < user config < repo file < HC_* env < flags."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def user_paths(env: Mapping[str, str] | None = None) -> Paths:
 
 
 def find_repo_config(start: Path) -> Path | None:
-    """Return the nearest .hybridcode.toml at or above start, stopping at a repo root."""
+    """Return the nearest .hybridcode.toml at or above start, up to the repo root."""
     for folder in [start, *start.parents]:
         candidate = folder / REPO_CONFIG_NAME
         if candidate.is_file():
@@ -160,7 +160,7 @@ def known_keys() -> list[str]:
     return [
         f"{section.name}.{item.name}"
         for section in fields(Settings)
-        for item in fields(section.default_factory())  # type: ignore[misc]
+        for item in fields(section.default_factory())  # type: ignore[misc,operator]
     ]
 
 
@@ -219,7 +219,7 @@ def _build(flat: Mapping[str, Any]) -> Settings:
         raise ConfigError(f"unknown setting '{unknown[0]}'", "see `hc config list`")
     sections: dict[str, Any] = {}
     for section in fields(Settings):
-        default = section.default_factory()  # type: ignore[misc]
+        default = section.default_factory()  # type: ignore[misc,operator]
         changes = {
             item.name: _coerce(f"{section.name}.{item.name}", flat[key])
             for item in fields(default)

@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated HC_HOME, a subprocess runner, scripted engines, the real model."""
+"""Shared fixtures: HC_HOME, a subprocess runner, a scripted engine, the model."""
 
 from __future__ import annotations
 
@@ -63,19 +63,35 @@ class Result:
 def run_hc(hc_home: Path) -> Callable[..., Result]:
     """Run `python -m hybridcode ARGS` in a subprocess, like a user would."""
 
-    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            input: str | bytes | None = None, timeout: float = 240) -> Result:
-        full_env = {k: v for k, v in os.environ.items()
-                    if not k.startswith(("HC_", "ANTHROPIC_"))}
+    def run(
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        input: str | bytes | None = None,
+        timeout: float = 240,
+    ) -> Result:
+        full_env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("HC_", "ANTHROPIC_"))
+        }
         full_env.update({"HC_HOME": str(hc_home), "NO_COLOR": "1", "COLUMNS": "200"})
         full_env.update(env or {})
         data = input.encode() if isinstance(input, str) else input
         done = subprocess.run(
-            [sys.executable, "-m", "hybridcode", *args], cwd=cwd, env=full_env,
-            input=data, capture_output=True, timeout=timeout, check=False,
+            [sys.executable, "-m", "hybridcode", *args],
+            cwd=cwd,
+            env=full_env,
+            input=data,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
         )
-        return Result(done.returncode, done.stdout.decode("utf-8", "replace"),
-                      done.stderr.decode("utf-8", "replace"))
+        return Result(
+            done.returncode,
+            done.stdout.decode("utf-8", "replace"),
+            done.stderr.decode("utf-8", "replace"),
+        )
 
     return run
 
@@ -87,12 +103,19 @@ def fake_engine(tmp_path: Path) -> Callable[..., dict[str, str]]:
     Prompts the engine receives are appended as JSON lines to tmp_path/prompts.jsonl.
     """
 
-    def make(*replies: str | dict[str, Any], n_ctx: int = 2048,
-             fim: dict[str, Any] | None = None) -> dict[str, str]:
+    def make(
+        *replies: str | dict[str, Any],
+        n_ctx: int = 2048,
+        fim: dict[str, Any] | None = None,
+    ) -> dict[str, str]:
         script = tmp_path / "fake-engine.json"
         record = tmp_path / "prompts.jsonl"
-        data = {"replies": list(replies) or [""], "n_ctx": n_ctx,
-                "record": str(record), "fim": fim}
+        data = {
+            "replies": list(replies) or [""],
+            "n_ctx": n_ctx,
+            "record": str(record),
+            "fim": fim,
+        }
         script.write_text(json.dumps(data))
         return {"HC_BACKEND": "fake", "HC_FAKE_SCRIPT": str(script)}
 
@@ -139,8 +162,9 @@ def model_home(hc_home: Path, smollm2_path: Path) -> Path:
 
 def git(cwd: Path, *args: str, input: bytes | None = None) -> str:
     """Run git in a test repo and return stdout."""
-    done = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True,
-                          check=True)
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, input=input, capture_output=True, check=True
+    )
     return done.stdout.decode("utf-8", "replace")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -62,13 +63,20 @@ def root(
     ] = None,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Show version."),
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show version."
+        ),
     ] = False,
 ) -> None:
     """hybridcode: fix, complete and ask locally; escalate with consent."""
-    overrides = {"model.id": model, "model.backend": backend, "model.base_url": base_url}
-    ctx.obj = AppState(verbosity=-1 if quiet else verbose, cwd=Path.cwd(),
-                       overrides=overrides)
+    overrides = {
+        "model.id": model,
+        "model.backend": backend,
+        "model.base_url": base_url,
+    }
+    ctx.obj = AppState(
+        verbosity=-1 if quiet else verbose, cwd=Path.cwd(), overrides=overrides
+    )
     setup_logging(ctx.obj.verbosity)
 
 
@@ -103,8 +111,10 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        _fail(f"hc: internal error: {type(exc).__name__}: {exc} (run with -vv)",
-              EXIT_RUNTIME)
+        _fail(
+            f"hc: internal error: {type(exc).__name__}: {exc} (run with -vv)",
+            EXIT_RUNTIME,
+        )
     _flush_stdout()
     sys.exit(code if isinstance(code, int) else 0)
 
@@ -116,10 +126,8 @@ def _wants_debug(argv: list[str] | None) -> bool:
 
 def _fail(message: str, code: int) -> None:
     first = message.splitlines()[0] if message else "hc: error"
-    try:
+    with contextlib.suppress(BrokenPipeError):
         sys.stderr.write(first + "\n")
-    except BrokenPipeError:
-        pass
     sys.exit(code)
 
 

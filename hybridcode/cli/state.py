@@ -76,8 +76,9 @@ def get_state(ctx: typer.Context) -> AppState:
 
 
 def stderr_console(env: Mapping[str, str]) -> Console:
-    return Console(stderr=True, no_color="NO_COLOR" in env, highlight=False,
-                   soft_wrap=True)
+    return Console(
+        stderr=True, no_color="NO_COLOR" in env, highlight=False, soft_wrap=True
+    )
 
 
 def stdout_console(env: Mapping[str, str]) -> Console:

@@ -40,26 +40,56 @@ LANGUAGES = {
 }
 
 EXTENSIONS = {
-    ".py": "python", ".pyi": "python", ".pyw": "python",
-    ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+    ".py": "python",
+    ".pyi": "python",
+    ".pyw": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
     ".jsx": "javascript",
-    ".ts": "typescript", ".mts": "typescript", ".cts": "typescript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
     ".tsx": "tsx",
-    ".go": "go", ".rs": "rust", ".java": "java",
-    ".c": "c", ".h": "c",
-    ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hpp": "cpp",
+    ".hh": "cpp",
     ".hxx": "cpp",
-    ".rb": "ruby", ".rake": "ruby", ".gemspec": "ruby",
-    ".sh": "bash", ".bash": "bash",
+    ".rb": "ruby",
+    ".rake": "ruby",
+    ".gemspec": "ruby",
+    ".sh": "bash",
+    ".bash": "bash",
     ".json": "json",
-    ".yaml": "yaml", ".yml": "yaml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
     ".toml": "toml",
 }
-FILE_NAMES = {"Rakefile": "ruby", "Gemfile": "ruby", ".bashrc": "bash",
-              ".bash_profile": "bash", "Pipfile": "toml"}
-INTERPRETERS = {"python": "python", "python3": "python", "node": "javascript",
-                "bash": "bash", "sh": "bash", "zsh": "bash", "ruby": "ruby",
-                "deno": "typescript", "ts-node": "typescript"}
+FILE_NAMES = {
+    "Rakefile": "ruby",
+    "Gemfile": "ruby",
+    ".bashrc": "bash",
+    ".bash_profile": "bash",
+    "Pipfile": "toml",
+}
+INTERPRETERS = {
+    "python": "python",
+    "python3": "python",
+    "node": "javascript",
+    "bash": "bash",
+    "sh": "bash",
+    "zsh": "bash",
+    "ruby": "ruby",
+    "deno": "typescript",
+    "ts-node": "typescript",
+}
 
 
 def detect_language(path: str | PurePath, first_line: str = "") -> str | None:

@@ -1,4 +1,4 @@
-"""Read source files with their encoding and newline style; write them back atomically."""
+"""Read source files with their encoding and newlines; write them back atomically."""
 
 from __future__ import annotations
 
@@ -89,8 +89,9 @@ def atomic_write(path: Path, data: bytes, mode: int | None = None) -> None:
     target = path.resolve() if path.is_symlink() else path
     if mode is None and target.exists():
         mode = stat.S_IMODE(target.stat().st_mode)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".hc-tmp",
-                               dir=target.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".hc-tmp", dir=target.parent
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

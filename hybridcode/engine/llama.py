@@ -1,4 +1,4 @@
-"""The in-process engine: llama-cpp-python, loaded lazily, quiet, with explicit limits."""
+"""The in-process engine: llama-cpp-python, loaded lazily and quietly."""
 
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ def default_threads() -> int:
 class LlamaEngine:
     """A GGUF model run in-process; nothing loads until the first token is needed."""
 
-    def __init__(self, path: Path, settings: ModelSettings, name: str,
-                 verbose: bool = False) -> None:
+    def __init__(
+        self, path: Path, settings: ModelSettings, name: str, verbose: bool = False
+    ) -> None:
         self.path = path
         self.settings = settings
         self._name = name
@@ -90,11 +91,17 @@ class LlamaEngine:
                 verbose=self.verbose,
             )
         except (ValueError, RuntimeError, OSError) as exc:
-            raise ModelFileError(f"{self.path}: llama.cpp could not load it ({exc})",
-                                 "run `hc models verify`") from None
+            raise ModelFileError(
+                f"{self.path}: llama.cpp could not load it ({exc})",
+                "run `hc models verify`",
+            ) from None
         self.load_seconds = time.monotonic() - started
-        log.info("loaded %s in %.2fs (%d threads)", self.path.name,
-                 self.load_seconds, threads)
+        log.info(
+            "loaded %s in %.2fs (%d threads)",
+            self.path.name,
+            self.load_seconds,
+            threads,
+        )
         return llm
 
     def tokenize(self, text: str) -> list[int]:
@@ -112,14 +119,16 @@ class LlamaEngine:
 
     def chat(self, messages: Sequence[Message], options: GenerateOptions) -> Generation:
         tokens, stop = self._chat_tokens(messages)
-        merged = GenerateOptions(**{**options.__dict__,
-                                    "stop": tuple(options.stop) + tuple(stop)})
+        merged = GenerateOptions(
+            **{**options.__dict__, "stop": tuple(options.stop) + tuple(stop)}
+        )
         return self._generate(tokens, merged)
 
     def complete(self, prompt: str | list[int], options: GenerateOptions) -> Generation:
         if isinstance(prompt, str):
-            tokens = list(self.llm.tokenize(prompt.encode("utf-8"), add_bos=True,
-                                            special=False))
+            tokens = list(
+                self.llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+            )
         else:
             tokens = list(prompt)
         return self._generate(tokens, options)
@@ -134,10 +143,15 @@ class LlamaEngine:
         mid = llama_cpp.llama_vocab_fim_mid(vocab)
         if min(pre, suf, mid) < 0:
             return None
-        extra = (llama_cpp.llama_vocab_fim_pad(vocab), llama_cpp.llama_vocab_fim_rep(vocab),
-                 llama_cpp.llama_vocab_fim_sep(vocab), self.llm.token_eos())
-        return FimTokens(prefix=pre, suffix=suf, middle=mid,
-                         stop=tuple(t for t in extra if t >= 0))
+        extra = (
+            llama_cpp.llama_vocab_fim_pad(vocab),
+            llama_cpp.llama_vocab_fim_rep(vocab),
+            llama_cpp.llama_vocab_fim_sep(vocab),
+            self.llm.token_eos(),
+        )
+        return FimTokens(
+            prefix=pre, suffix=suf, middle=mid, stop=tuple(t for t in extra if t >= 0)
+        )
 
     def is_end_token(self, token: int) -> bool:
         import llama_cpp
@@ -158,9 +172,11 @@ class LlamaEngine:
         eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "replace")
         bos = llm.detokenize([llm.token_bos()], special=True).decode("utf-8", "replace")
         formatter = Jinja2ChatFormatter(template, eos_token=eos, bos_token=bos)
-        result = formatter(messages=[{"role": m.role, "content": m.content}
-                                     for m in messages])
-        tokens = llm.tokenize(result.prompt.encode("utf-8"), add_bos=False, special=True)
+        chat: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+        result = formatter(messages=chat)
+        tokens = llm.tokenize(
+            result.prompt.encode("utf-8"), add_bos=False, special=True
+        )
         stop = result.stop if isinstance(result.stop, list) else [result.stop]
         return list(tokens), [s for s in stop if s]
 
@@ -176,13 +192,17 @@ class LlamaEngine:
         logprobs: list[float] = []
         text, finish, count = self._stream(tokens, options, logprobs)
         return Generation(
-            text=text, finish_reason=finish, prompt_tokens=len(tokens),
-            completion_tokens=count, token_logprobs=tuple(logprobs),
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=len(tokens),
+            completion_tokens=count,
+            token_logprobs=tuple(logprobs),
             seconds=time.monotonic() - started,
         )
 
-    def _stream(self, tokens: list[int], options: GenerateOptions,
-                logprobs: list[float]) -> tuple[str, str, int]:
+    def _stream(
+        self, tokens: list[int], options: GenerateOptions, logprobs: list[float]
+    ) -> tuple[str, str, int]:
         pieces: list[str] = []
         finish = "length"
         count = 0
@@ -195,26 +215,40 @@ class LlamaEngine:
             if reason:
                 finish = reason
                 break
-            if options.deadline is not None and time.monotonic() > options.deadline \
-                    and "\n" in "".join(pieces):
+            if (
+                options.deadline is not None
+                and time.monotonic() > options.deadline
+                and "\n" in "".join(pieces)
+            ):
                 finish = "deadline"
                 break
         return "".join(pieces), finish, count
 
-    def _chunks(self, tokens: list[int], options: GenerateOptions,
-                logprobs: list[float]) -> Iterator[tuple[str, str | None]]:
+    def _chunks(
+        self, tokens: list[int], options: GenerateOptions, logprobs: list[float]
+    ) -> Iterator[tuple[str, str | None]]:
         from llama_cpp import LogitsProcessorList, StoppingCriteriaList
 
         stop_ids = set(options.stop_tokens)
-        criteria = StoppingCriteriaList([lambda ids, _logits: int(ids[-1]) in stop_ids]
-                                        ) if stop_ids else None
-        processors = LogitsProcessorList([_LogprobRecorder(logprobs)]) \
-            if options.logprobs else None
+        criteria = (
+            StoppingCriteriaList([lambda ids, _logits: int(ids[-1]) in stop_ids])
+            if stop_ids
+            else None
+        )
+        processors = (
+            LogitsProcessorList([_LogprobRecorder(logprobs)])
+            if options.logprobs
+            else None
+        )
         stream = self.llm.create_completion(
-            prompt=tokens, max_tokens=options.max_tokens,
-            temperature=options.temperature, seed=options.seed,
-            stop=list(options.stop) or None, stream=True,
-            stopping_criteria=criteria, logits_processor=processors,
+            prompt=tokens,
+            max_tokens=options.max_tokens,
+            temperature=options.temperature,
+            seed=options.seed,
+            stop=list(options.stop) or None,
+            stream=True,
+            stopping_criteria=criteria,
+            logits_processor=processors,
             top_k=40 if options.temperature > 0 else 1,
         )
         try:

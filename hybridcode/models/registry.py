@@ -34,8 +34,10 @@ def load_registry(path: Path | None = None) -> dict[str, ModelEntry]:
     """Read models.toml (the packaged copy unless a path is given)."""
     try:
         if path is None:
-            text = resources.files("hybridcode").joinpath("data/models.toml").read_text(
-                encoding="utf-8"
+            text = (
+                resources.files("hybridcode")
+                .joinpath("data/models.toml")
+                .read_text(encoding="utf-8")
             )
         else:
             text = path.read_text(encoding="utf-8")
