@@ -117,3 +117,88 @@ def blob_ids(root: Path) -> dict[str, str]:
         meta, name = entry.split(b"\t", 1)
         ids[os.fsdecode(name)] = meta.split(b" ")[1].decode()
     return ids
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A regular file as the index will commit it."""
+
+    path: str  # repo-relative, never C-quoted
+    blob: str  # index blob id
+    mode: str  # "100644" or "100755"
+    status: str  # A added, M modified, R renamed, C copied, T type changed
+    old_path: str | None = None  # the source of a rename or copy
+
+
+def diff_base(root: Path, env: Mapping[str, str] | None = None) -> str:
+    """The commit the index is compared with: HEAD, or the empty tree before any."""
+    out = run_git(
+        ["rev-parse", "--verify", "-q", "HEAD^{commit}"], root, env=env, check=False
+    )
+    return out.decode().strip() or EMPTY_TREE
+
+
+def staged_files(root: Path, env: Mapping[str, str] | None = None) -> list[StagedFile]:
+    """Regular files added or changed in the index (GIT_INDEX_FILE honoured).
+
+    Deletions, submodule pointers (160000) and symlinks (120000) are left out:
+    none of them has source text to check.
+    """
+    args = [
+        "diff",
+        "--cached",
+        "--raw",
+        "-z",
+        "--no-abbrev",
+        "--find-renames",
+        "--no-ext-diff",
+        "--no-textconv",
+        diff_base(root, env),
+        "--",
+    ]
+    fields = run_git(args, root, env=env).split(b"\0")
+    found: list[StagedFile] = []
+    at = 0
+    while at < len(fields) - 1:
+        meta = fields[at].decode("ascii").lstrip(":").split(" ")
+        new_mode, new_blob, status = meta[1], meta[3], meta[4][:1]
+        two_paths = status in ("R", "C")
+        names = [os.fsdecode(n) for n in fields[at + 1 : at + (3 if two_paths else 2)]]
+        at += 3 if two_paths else 2
+        if status in ("D", "U") or new_mode not in ("100644", "100755"):
+            continue
+        old = names[0] if two_paths else None
+        found.append(StagedFile(names[-1], new_blob, new_mode, status, old))
+    return found
+
+
+def read_blobs(
+    root: Path, blob_ids: Sequence[str], env: Mapping[str, str] | None = None
+) -> dict[str, bytes]:
+    """Read blobs by id in one `git cat-file --batch` call."""
+    wanted = list(dict.fromkeys(blob_ids))
+    if not wanted:
+        return {}
+    out = run_git(
+        ["cat-file", "--batch"],
+        root,
+        "".join(f"{b}\n" for b in wanted).encode("ascii"),
+        env=env,
+    )
+    blobs: dict[str, bytes] = {}
+    at = 0
+    for blob in wanted:
+        end = out.index(b"\n", at)
+        header = out[at:end].decode("ascii").split(" ")
+        if len(header) != 3:
+            raise GitError(f"git cat-file: blob {blob} is missing")
+        size = int(header[2])
+        blobs[blob] = out[end + 1 : end + 1 + size]
+        at = end + 1 + size + 1
+    return blobs
+
+
+def hooks_dir(root: Path) -> Path:
+    """The hooks folder git runs from (core.hooksPath and worktrees honoured)."""
+    out = run_git(["rev-parse", "--git-path", "hooks"], root)
+    return (root / os.fsdecode(out.rstrip(b"\n"))).resolve()
