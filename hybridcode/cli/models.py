@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -32,7 +32,7 @@ def list_models(
 
     state = get_state(ctx)
     default = state.settings.model.id
-    rows = []
+    rows: list[dict[str, Any]] = []
     for entry, model_id, path, present in cached_entries(state.paths):
         rows.append(
             {
