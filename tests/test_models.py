@@ -132,3 +132,40 @@ def test_missing_model_says_how_to_pull(run_hc):
     result = run_hc("doctor", "--smoke")
     assert result.returncode == 3
     assert "hc models pull smollm2-135m" in result.stdout
+
+
+QWEN = "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+def test_pull_from_hf_endpoint_verifies_the_lfs_sha256(
+    run_hc, hc_home: Path, smollm2_path: Path
+):
+    from hf_mock import serve_hf
+
+    # The mock hub serves the small model's bytes under the Qwen file name.
+    with serve_hf({QWEN: smollm2_path.read_bytes()}) as (endpoint, seen):
+        result = run_hc(
+            "models",
+            "pull",
+            "qwen2.5-coder-1.5b-instruct",
+            env={"HF_ENDPOINT": endpoint, "HF_HUB_DISABLE_TELEMETRY": "1"},
+        )
+    assert result.returncode == 0, result.stderr
+    assert any(line.startswith("GET") for line in seen)
+    target = hc_home / "cache" / "models" / QWEN.rsplit("/", 1)[1]
+    assert target.read_bytes() == smollm2_path.read_bytes()
+    assert not (target.parent / ".hf-download").exists()
+
+
+def test_hf_download_with_wrong_hash_is_rejected(
+    run_hc, hc_home: Path, smollm2_path: Path
+):
+    from hf_mock import serve_hf
+
+    with serve_hf({QWEN: smollm2_path.read_bytes()}, {QWEN: "ab" * 32}) as (url, _):
+        result = run_hc(
+            "models", "pull", "qwen2.5-coder-1.5b-instruct", env={"HF_ENDPOINT": url}
+        )
+    assert result.returncode == 3
+    assert "corrupt" in result.stderr or "sha256" in result.stderr
+    assert not list((hc_home / "cache" / "models").glob("*.gguf"))
