@@ -1,3 +1,3 @@
-from hybridcode.cli.app import main
+from hybridcode.cli.entry import main
 
 main()
