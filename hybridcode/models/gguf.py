@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import mmap
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from hybridcode.errors import ModelFileError
 
@@ -28,7 +30,7 @@ _SCALARS = {
     12: "d",
 }
 _STRING, _ARRAY = 8, 9
-_KEEP_ARRAYS = ()  # arrays (the vocabulary) are skipped, not read
+_U64 = struct.Struct("<Q")
 
 
 @dataclass(frozen=True)
@@ -61,21 +63,25 @@ class GgufInfo:
 def inspect_gguf(path: Path) -> GgufInfo:
     """Read header and metadata; raise ModelFileError naming the file if unusable."""
     try:
-        size = path.stat().st_size
         with path.open("rb") as handle:
-            return _read(handle, path, size)
+            size = os.fstat(handle.fileno()).st_size
+            if size == 0:
+                raise ModelFileError(
+                    f"{path}: not a GGUF file (bad magic: empty file)",
+                    "download it again or run `hc models pull`",
+                )
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                return _read(view, path, size)
     except FileNotFoundError:
         raise ModelFileError(f"model file {path} does not exist") from None
     except IsADirectoryError:
-        raise ModelFileError(
-            f"model path {path} is a directory, not a GGUF file"
-        ) from None
+        raise ModelFileError(f"model path {path} is a directory, not a GGUF") from None
     except PermissionError:
         raise ModelFileError(f"model file {path} is not readable") from None
 
 
-def _read(handle: BinaryIO, path: Path, size: int) -> GgufInfo:
-    head = handle.read(4)
+def _read(view: mmap.mmap, path: Path, size: int) -> GgufInfo:
+    head = view[:4]
     if head in LEGACY_MAGICS:
         raise ModelFileError(
             f"{path}: legacy GGML format ({LEGACY_MAGICS[head]}), not GGUF",
@@ -87,7 +93,8 @@ def _read(handle: BinaryIO, path: Path, size: int) -> GgufInfo:
             f"{path}: not a GGUF file (bad magic: {what})",
             "download it again or run `hc models pull`",
         )
-    reader = _Reader(handle, path, size)
+    reader = _Reader(view, path, size)
+    reader.offset = 4
     version = reader.unpack("I")
     if version not in SUPPORTED_VERSIONS:
         raise ModelFileError(f"{path}: unsupported GGUF version {version}")
@@ -105,25 +112,44 @@ def _read(handle: BinaryIO, path: Path, size: int) -> GgufInfo:
 
 
 class _Reader:
-    def __init__(self, handle: BinaryIO, path: Path, size: int) -> None:
-        self.handle, self.path, self.size = handle, path, size
+    """Walks the GGUF header in a memory map; every read is bounds-checked."""
 
-    def take(self, count: int) -> bytes:
-        data = self.handle.read(count)
-        if len(data) != count:
-            raise ModelFileError(
-                f"{self.path}: truncated GGUF (header ends early)", "download it again"
-            )
-        return data
+    def __init__(self, view: mmap.mmap, path: Path, size: int) -> None:
+        self.view, self.path, self.size = view, path, size
+        self.offset = 0
+
+    def truncated(self) -> ModelFileError:
+        return ModelFileError(
+            f"{self.path}: truncated GGUF (header ends early)", "download it again"
+        )
+
+    def skip(self, count: int) -> None:
+        if self.offset + count > self.size:
+            raise self.truncated()
+        self.offset += count
 
     def unpack(self, fmt: str) -> Any:
-        return struct.unpack("<" + fmt, self.take(struct.calcsize(fmt)))[0]
+        width = struct.calcsize("<" + fmt)
+        if self.offset + width > self.size:
+            raise self.truncated()
+        value = struct.unpack_from("<" + fmt, self.view, self.offset)[0]
+        self.offset += width
+        return value
 
     def string(self) -> str:
         length = self.unpack("Q")
-        if length > self.size:
-            raise ModelFileError(f"{self.path}: corrupt GGUF metadata")
-        return self.take(length).decode("utf-8", "replace")
+        start = self.offset
+        self.skip(length)
+        return bytes(self.view[start : self.offset]).decode("utf-8", "replace")
+
+    def skip_strings(self, count: int) -> None:
+        # The vocabulary holds ~100k strings: a tight loop keeps this fast.
+        read_length, view, offset = _U64.unpack_from, self.view, self.offset
+        for _ in range(count):
+            offset += 8 + read_length(view, offset)[0]
+            if offset > self.size:
+                raise self.truncated()
+        self.offset = offset
 
     def value(self, kind: int) -> Any:
         if kind in _SCALARS:
@@ -133,10 +159,9 @@ class _Reader:
         if kind == _ARRAY:
             item_kind, count = self.unpack("I"), self.unpack("Q")
             if item_kind in _SCALARS:
-                width = struct.calcsize(_SCALARS[item_kind])
-                if count * width > self.size:
-                    raise ModelFileError(f"{self.path}: corrupt GGUF metadata")
-                self.handle.seek(count * width, 1)
+                self.skip(count * struct.calcsize(_SCALARS[item_kind]))
+            elif item_kind == _STRING:
+                self.skip_strings(count)
             else:
                 for _ in range(count):
                     self.value(item_kind)
@@ -144,16 +169,14 @@ class _Reader:
         raise ModelFileError(f"{self.path}: corrupt GGUF metadata (type {kind})")
 
     def tensor_data_end(self, count: int, metadata: dict[str, Any]) -> int:
-        """Return the byte offset where the last tensor's data would start, at least."""
+        """Return where the tensor with the largest offset starts, at least."""
         largest = 0
         for _ in range(count):
-            self.string()
+            self.skip(self.unpack("Q"))
             dims = self.unpack("I")
-            for _ in range(dims):
-                self.unpack("Q")
+            self.skip(8 * dims)
             self.unpack("I")
             largest = max(largest, self.unpack("Q"))
         align = int(metadata.get("general.alignment", 32))
-        start = self.handle.tell()
-        start += (-start) % align
+        start = self.offset + (-self.offset) % align
         return start + largest
