@@ -400,7 +400,8 @@ def _block_lines(
         if not stripped:
             kept.append(line)
             continue
-        if stripped == next_line:
+        closes_own = opened and all(ch in CLOSERS for ch in stripped.rstrip(";,"))
+        if stripped == next_line and not closes_own:
             break  # the model started repeating the code after the cursor
         if len(_indent(line)) < base:
             if stripped[0] in CLOSERS and opened:
