@@ -1,4 +1,4 @@
-"""Cases C06, C07, C08 (and the same kinds in JavaScript and Go), and C27's completion."""
+"""Cases C06, C07, C08 (also in JavaScript and Go), and the completion part of C27."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import recorded_prompts
 
 FIM = {"prefix": 1, "suffix": 2, "middle": 3}

@@ -159,8 +159,12 @@ def build_tokens(
 
 
 def stop_ids(fim: FimTokens) -> tuple[int, ...]:
-    """Ids that end a FIM generation: the family's extras and the FIM markers."""
-    markers: Sequence[int] = (fim.prefix, fim.suffix, fim.middle)
+    """Ids that end a FIM generation: the family's extras and the FIM markers.
+
+    The middle marker is left out: it is the prompt's last token, and a stop
+    check that looks at the last id seen would end the generation at once.
+    """
+    markers: Sequence[int] = (fim.prefix, fim.suffix)
     return tuple(dict.fromkeys(t for t in (*fim.stop, *markers) if t >= 0))
 
 
