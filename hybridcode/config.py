@@ -70,6 +70,7 @@ class EscalateSettings:
     timeout_s: float = 60.0
     max_retries: int = 2
     retry_after_cap_s: float = 30.0
+    backoff_s: float = 0.5  # first wait between retries; doubles each time
     max_tokens: int = 4096
     budget_tokens: int = 30_000
     monthly_budget_usd: float = 0.0  # 0: no monthly budget
