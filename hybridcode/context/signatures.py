@@ -65,6 +65,13 @@ CONTAINERS = {
     "body_statement",
     "class",
 }
+CLASSES = {
+    "class_definition",
+    "class_declaration",
+    "class",
+    "interface_declaration",
+    "trait_item",
+}
 IMPORTS = {
     "import_statement",
     "import_from_statement",
@@ -160,7 +167,7 @@ def definitions(
                         name.text.decode("utf-8", "replace"),
                         path,
                         node.start_point[0] + 1,
-                        _signature(node, source),
+                        _signature(node, source, kinds),
                     )
                 )
         if depth < 3 and (node.type in CONTAINERS or node.type in kinds):
@@ -168,19 +175,31 @@ def definitions(
     return found
 
 
-def _signature(node: tree_sitter.Node, source: bytes) -> str:
-    """The definition up to its body: `def f(a, b) -> int:`, `func (p P) Area() int`."""
+def _signature(node: tree_sitter.Node, source: bytes, kinds: set[str]) -> str:
+    """The definition up to its body; a class adds its members' signatures."""
     body = node.child_by_field_name("body")
-    end = (
-        body.start_byte
-        if body is not None and node.type != "type_spec"
-        else (node.end_byte)
-    )
+    whole = body is None or node.type == "type_spec"
+    end = node.end_byte if whole else body.start_byte  # type: ignore[union-attr]
     text = source[node.start_byte : end].decode("utf-8", "replace").rstrip()
     lines = text.split("\n")
+    if body is not None and node.type in CLASSES:
+        lines += [
+            "    " + _signature(member, source, kinds).replace("\n", "\n    ")
+            for member in _members(body, kinds)
+        ]
     if len(lines) > MAX_SIGNATURE_LINES:
         lines = [*lines[:MAX_SIGNATURE_LINES], "..."]
-    return "\n".join(lines).rstrip("{ \t")
+    return "\n".join(line.rstrip("{ \t") for line in lines)
+
+
+def _members(body: tree_sitter.Node, kinds: set[str]) -> list[tree_sitter.Node]:
+    members = []
+    for child in body.named_children:
+        if child.type == "decorated_definition":
+            child = child.child_by_field_name("definition") or child
+        if child.type in kinds:
+            members.append(child)
+    return members
 
 
 def _inside(path: Path, root: Path) -> bool:
