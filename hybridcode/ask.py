@@ -36,6 +36,8 @@ SYSTEM = (
 NO_MATCH = "Nothing in the repository matched the question."
 # How many candidates to rank before fitting them into the model's window.
 CANDIDATES = 3
+# A hit scoring at least this share of the best one counts as relevant.
+RELEVANT = 0.25
 
 DESIGN_WORDS = frozenset(
     """
@@ -230,7 +232,7 @@ def escalation_for(
     """Score how likely the question is beyond the local model, with reasons."""
     parts: list[tuple[float, str]] = []
     parts.extend(_design_words(question))
-    relevant = [h for h in hits if hits and h.score >= 0.5 * hits[0].score]
+    relevant = [h for h in hits if h.score >= RELEVANT * hits[0].score]
     parts.extend(_spread(relevant))
     missing = [h for h in relevant if h.chunk not in sources]
     if sources and missing:

@@ -93,20 +93,24 @@ def _print_answer(result: AskResult, streamed: bool) -> None:
 
 
 def _report_index(state: AppState, refresh: Refresh) -> None:
-    from hybridcode.context.index import describe
-
     if not refresh.workspace.in_git:
         state.say(
             f"hc: not a git repository; answering from the files under "
             f"{refresh.workspace.root}"
         )
-    if state.verbosity < 1:
-        return
-    state.say(f"hc: {describe(refresh)}")
-    for skip in refresh.skipped:
-        state.say(f"hc: skipped {skip.path}: {skip.reason}")
-    for plain in refresh.plain_text:
-        state.say(f"hc: plain text {plain.path}: {plain.reason}")
+    if state.verbosity >= 1:
+        for line in verbose_lines(refresh):
+            state.say(line)
+
+
+def verbose_lines(refresh: Refresh) -> list[str]:
+    """What -v shows about the index: counts, skipped files, plain-text files."""
+    from hybridcode.context.index import describe
+
+    lines = [f"hc: {describe(refresh)}"]
+    lines += [f"hc: skipped {s.path}: {s.reason}" for s in refresh.skipped]
+    lines += [f"hc: plain text {p.path}: {p.reason}" for p in refresh.plain_text]
+    return lines
 
 
 def _suggest(state: AppState, result: AskResult) -> None:

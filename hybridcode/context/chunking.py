@@ -177,9 +177,16 @@ def definition_spans(
 
 
 def parse_bounded(language: str, source: bytes, timeout_s: float) -> tree_sitter.Tree:
-    """Parse with tree-sitter, cancelling through its progress callback at timeout."""
+    """Parse with tree-sitter, cancelling through its progress callback at timeout.
+
+    The reader also stops feeding input past the deadline, so a slow read cannot
+    keep the parse going between two progress calls.
+    """
     deadline = time.monotonic() + timeout_s
-    read = source_reader(source)
+    slices = source_reader(source)
+
+    def read(offset: int, point: object) -> bytes:
+        return b"" if time.monotonic() > deadline else slices(offset, point)
 
     def progress(_offset: int, _has_error: bool) -> bool:
         return time.monotonic() > deadline

@@ -1,0 +1,170 @@
+"""hc ask on the command line: sources, --json, --files, stdin, escalation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import git, recorded_prompts
+
+FILES = {
+    "billing/invoice.py": "def total_due(lines):\n    return sum(lines)\n",
+    "billing/retry.py": (
+        "import time\n\n\ndef retry_http(call, attempts=3):\n"
+        "    for n in range(attempts):\n        try:\n            return call()\n"
+        "        except OSError:\n            time.sleep(2 ** n)\n    raise\n"
+    ),
+    "auth/login.py": "def login(user, password):\n    return check(user, password)\n",
+    "api/routes.py": "def route_invoice(request):\n    return total_due(request)\n",
+    "README.md": "# Shop\n\nBilling, auth and an API.\n",
+}
+
+
+@pytest.fixture
+def shop(repo: Path) -> Path:
+    for name, text in FILES.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "shop")
+    return repo
+
+
+def test_answer_ends_with_its_sources(shop, run_hc, fake_engine, tmp_path):
+    env = fake_engine("retry_http retries with exponential backoff")
+
+    done = run_hc("ask", "where do we retry HTTP calls?", cwd=shop, env=env, input="")
+
+    assert done.returncode == 0, done.stderr
+    answer, sources = done.stdout.split("\nSources:\n")
+    assert answer.strip() == "retry_http retries with exponential backoff"
+    assert sources.splitlines()[0] == "billing/retry.py:4-10"
+    (prompt,) = recorded_prompts(tmp_path)
+    assert "File billing/retry.py:4-10:" in prompt
+    assert "Question: where do we retry HTTP calls?" in prompt
+
+
+def test_json_gives_answer_sources_model_and_timings(shop, run_hc, fake_engine):
+    env = fake_engine("in retry_http")
+
+    done = run_hc("ask", "--json", "retry http", cwd=shop, env=env, input="")
+
+    data = json.loads(done.stdout)
+    assert data["answer"] == "in retry_http"
+    assert data["model"] == "fake"
+    assert data["sources"][0]["source"] == "billing/retry.py:4-10"
+    assert data["sources"][0]["name"] == "retry_http"
+    assert {"index_s", "retrieve_s", "generate_s", "total_s"} <= set(data["timings"])
+    assert data["escalation"]["suggested"] is False
+
+
+def test_files_limits_retrieval(shop, run_hc):
+    done = run_hc(
+        "ask", "--no-model", "--files", "api", "invoice total due", cwd=shop, input=""
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["api/routes.py:1-2"]
+
+
+def test_files_that_do_not_exist_are_a_usage_error(shop, run_hc):
+    done = run_hc("ask", "--no-model", "--files", "nope.py", "x", cwd=shop, input="")
+
+    assert done.returncode == 2
+    assert done.stderr.strip() == "hc: error: --files nope.py: no such file or folder"
+
+
+def test_no_model_prints_sources_only(shop, run_hc):
+    done = run_hc("ask", "--no-model", "total due invoice", cwd=shop, input="")
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "billing/invoice.py:1-2"
+    assert all(":" in line and "-" in line for line in done.stdout.splitlines())
+
+
+def test_stdin_is_appended_as_extra_context(shop, run_hc, fake_engine, tmp_path):
+    env = fake_engine("the diff removes the retry")
+    diff = "-    for n in range(attempts):\n+    return call()\n"
+
+    done = run_hc("ask", "is this safe?", cwd=shop, env=env, input=diff)
+
+    assert done.returncode == 0, done.stderr
+    (prompt,) = recorded_prompts(tmp_path)
+    assert f"Extra context:\n```\n{diff.rstrip()}\n```" in prompt
+
+
+def test_stdin_too_big_for_the_window_is_refused(shop, run_hc, fake_engine):
+    env = fake_engine("never", n_ctx=512)
+
+    done = run_hc("ask", "is this safe?", cwd=shop, env=env, input="word " * 2000)
+
+    assert done.returncode == 3
+    assert "too large for the model context (" in done.stderr
+    assert "> 512 tokens)" in done.stderr
+
+
+def test_outside_a_git_repo_it_answers_from_the_folder(tmp_path, run_hc, fake_engine):
+    folder = tmp_path / "loose"
+    folder.mkdir()
+    (folder / "tool.py").write_text("def loose_tool():\n    return 1\n")
+    env = fake_engine("loose_tool returns 1")
+
+    done = run_hc("ask", "what does loose_tool return?", cwd=folder, env=env, input="")
+
+    assert done.returncode == 0, done.stderr
+    assert "tool.py:1-2" in done.stdout
+    assert f"not a git repository; answering from the files under {folder}" in (
+        done.stderr
+    )
+
+
+def test_a_design_question_across_modules_suggests_escalation(
+    shop, run_hc, fake_engine
+):
+    env = fake_engine("split billing from auth")
+    question = "should we redesign the architecture to split billing, auth and api?"
+
+    done = run_hc("ask", question, cwd=shop, env=env, input="")
+
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if "hc escalate" in line]
+    assert len(lines) == 1
+    assert "asks about design (architecture, redesign, should we, split)" in lines[0]
+    assert "nothing was sent" in lines[0]
+    assert (
+        "hc escalate 'should we redesign the architecture to split billing, auth "
+        "and api?' -f " in lines[0]
+    )
+    assert "hc escalate" not in done.stdout
+
+
+def test_a_plain_lookup_does_not_suggest_escalation(shop, run_hc, fake_engine):
+    env = fake_engine("in billing/retry.py")
+
+    done = run_hc("ask", "where do we retry HTTP calls?", cwd=shop, env=env, input="")
+
+    assert done.returncode == 0, done.stderr
+    assert "escalate" not in done.stderr
+
+
+def test_escalation_reasons_include_model_uncertainty():
+    from hybridcode.ask import escalation_for
+    from hybridcode.config import AskSettings
+    from hybridcode.context.chunking import Chunk
+    from hybridcode.context.index import Hit
+
+    chunk = Chunk("a.py", 1, 2, "lines", "", "x = 1")
+    unsure = escalation_for(
+        "what is x?", [Hit(chunk, 1.0)], [chunk], [-2.5, -3.0, -1.9], AskSettings()
+    )
+    sure = escalation_for(
+        "what is x?", [Hit(chunk, 1.0)], [chunk], [-0.01, -0.2], AskSettings()
+    )
+
+    assert unsure.score == 0.3
+    assert unsure.reasons == (
+        "the local model is unsure (mean token probability 0.08)",
+    )
+    assert sure.score == 0.0 and sure.reasons == ()
+    assert sure.command == "hc escalate 'what is x?' -f a.py:1-2"
