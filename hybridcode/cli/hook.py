@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -92,33 +93,44 @@ def run_staged_fix(state: AppState, check: bool, fmt: str) -> int:
         outcomes = fix_staged(request, state.engine)
     if fmt == "text":
         _render_text(state, outcomes)
+    elif fmt == "json":
+        _render_json(state, outcomes)
     else:
         from hybridcode.cli.fix import render_results
 
-        results = [o.result for o in outcomes if o.result is not None]
-        render_results(state, results, fmt, True)
+        render_results(state, [o.result for o in outcomes], fmt, True, check=True)
         _say_actions(state, outcomes)
     return max((o.exit_code for o in outcomes), default=0)
 
 
 def _render_text(state: AppState, outcomes: list[StagedOutcome]) -> None:
     for outcome in outcomes:
-        if outcome.result is not None and outcome.action not in ("clean", "unfixable"):
-            state.out.print(
-                outcome.result.patch(), end="", markup=False, highlight=False
-            )
-        if outcome.action == "unfixable" and outcome.result is not None:
+        if outcome.action in ("written", "partial", "reported"):
+            patch = outcome.result.patch()
+            state.out.print(patch, end="", markup=False, highlight=False)
+        elif outcome.action in ("unfixable", "failed"):
+            shown = _shown_path(state, outcome.path)
             for item in outcome.result.findings:
-                state.out.print(
-                    f"{outcome.path}:{item.line}:{item.column}: {item.message}",
-                    markup=False,
-                    highlight=False,
-                )
+                line = f"{shown}:{item.line}:{item.column}: {item.message}"
+                state.out.print(line, markup=False, highlight=False)
     _say_actions(state, outcomes)
-    checked = len(outcomes)
     if all(o.action == "clean" for o in outcomes):
-        what = f"{checked} staged file{'s' * (checked != 1)}" if checked else "nothing"
-        state.say(f"hc: OK: {what} to fix" if not checked else f"hc: OK: {what}")
+        count = len(outcomes)
+        checked = f"{count} staged file{'s' * (count != 1)} checked"
+        state.say(f"hc: OK: {checked if count else 'no staged source files'}")
+
+
+def _render_json(state: AppState, outcomes: list[StagedOutcome]) -> None:
+    """`hc fix --json`'s document; `written` is true only where hc wrote the file."""
+    from hybridcode.cli.fix import _as_json
+
+    document = _as_json([o.result for o in outcomes], written=False)
+    files = document["files"]
+    assert isinstance(files, list)
+    for entry, outcome in zip(files, outcomes, strict=True):
+        entry["written"] = outcome.action == "written"
+    state.out.file.write(json.dumps(document, indent=2) + "\n")
+    _say_actions(state, outcomes)
 
 
 def _say_actions(state: AppState, outcomes: list[StagedOutcome]) -> None:

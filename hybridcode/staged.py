@@ -1,0 +1,134 @@
+"""Staged mode: fix what the index will commit, following the pre-commit convention.
+
+The index is only read, never written, and nothing is stashed: a fix goes to the
+working tree file only when that file is byte for byte the staged version, so
+unstaged work can never be touched. Every write is atomic.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hybridcode.config import FixSettings
+from hybridcode.context.git import StagedFile, read_blobs, staged_files
+from hybridcode.context.languages import detect_language
+from hybridcode.context.sourcefile import (
+    NotTextError,
+    SourceText,
+    atomic_write,
+    decode_source,
+)
+from hybridcode.errors import HcError
+from hybridcode.fix import FixResult, encode_fixed, find_problems, fix_source
+
+if TYPE_CHECKING:
+    from hybridcode.engine.base import Engine
+
+log = logging.getLogger(__name__)
+
+# What happened to each staged file.
+CLEAN = "clean"  # nothing to fix
+WRITTEN = "written"  # fix written to the working tree; the user reviews and re-adds
+PARTIAL = "partial"  # working tree differs from the index: patch shown, nothing written
+REPORTED = "reported"  # --check: fix shown, nothing written
+UNFIXABLE = "unfixable"  # problems found, no verified fix
+SKIPPED = "skipped"  # not text hc can read (not UTF-8, binary, too big)
+FAILED = "failed"  # the model or engine failed on this file
+
+
+@dataclass(frozen=True)
+class StagedRequest:
+    root: Path  # the work tree root
+    git_env: Mapping[str, str]  # environment for git (GIT_INDEX_FILE, GIT_DIR…)
+    check: bool  # report only; write nothing
+    settings: FixSettings
+
+
+@dataclass(frozen=True)
+class StagedOutcome:
+    path: str  # repo-relative, as git will commit it
+    action: str  # one of the constants above
+    result: FixResult
+    reason: str = ""
+    exit_code: int = 0  # what this file alone would make hc exit with
+
+
+def fix_staged(
+    request: StagedRequest, engine: Callable[[], Engine]
+) -> list[StagedOutcome]:
+    """Check every staged source file; fix broken ones under hook semantics.
+
+    The engine is asked for only when a staged file has a problem, so a clean
+    commit never loads the model.
+    """
+    entries = staged_files(request.root, request.git_env)
+    blobs = read_blobs(request.root, [e.blob for e in entries], request.git_env)
+    outcomes = []
+    for entry in entries:
+        outcome = _check_one(request, entry, blobs[entry.blob], engine)
+        if outcome is not None:
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _check_one(
+    request: StagedRequest, entry: StagedFile, data: bytes, engine: Callable[[], Engine]
+) -> StagedOutcome | None:
+    first_line = data[:256].split(b"\n", 1)[0].decode("utf-8", "replace")
+    language = detect_language(entry.path, first_line)
+    if language is None:
+        return None  # not source hc knows: images, docs, lock files
+    try:
+        source = decode_source(data, entry.path, request.settings.max_file_bytes)
+    except NotTextError as exc:
+        result = FixResult(entry.path, "skipped", (), "", None, reason=str(exc))
+        return StagedOutcome(entry.path, SKIPPED, result, str(exc), exc.exit_code)
+    findings = find_problems(entry.path, source.text, language)
+    if not findings:
+        result = FixResult(entry.path, "clean", (), source.text, None)
+        return StagedOutcome(entry.path, CLEAN, result)
+    try:
+        result = fix_source(entry.path, source, engine, request.settings, language)
+    except HcError as exc:
+        log.debug("fixing %s failed", entry.path, exc_info=True)
+        result = FixResult(
+            entry.path, "unfixable", tuple(findings), source.text, None, reason=str(exc)
+        )
+        return StagedOutcome(entry.path, FAILED, result, str(exc), exc.exit_code)
+    return _apply(request, entry, data, source, result)
+
+
+def _apply(
+    request: StagedRequest,
+    entry: StagedFile,
+    staged: bytes,
+    source: SourceText,
+    result: FixResult,
+) -> StagedOutcome:
+    if result.status == "clean":
+        return StagedOutcome(entry.path, CLEAN, result)
+    if result.status != "fixed" or result.fixed is None:
+        # Like `hc fix`: under --check a broken file is "found" (1), else a failure.
+        code = 1 if request.check else 3
+        return StagedOutcome(entry.path, UNFIXABLE, result, result.reason, code)
+    if request.check:
+        return StagedOutcome(entry.path, REPORTED, result, exit_code=1)
+    target = request.root / entry.path
+    if not _same_bytes(target, staged):
+        return StagedOutcome(entry.path, PARTIAL, result, exit_code=1)
+    atomic_write(target, encode_fixed(staged, source, result.fixed))
+    return StagedOutcome(entry.path, WRITTEN, result, exit_code=1)
+
+
+def _same_bytes(path: Path, expected: bytes) -> bool:
+    """True when path is a regular file holding exactly `expected`."""
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        return path.read_bytes() == expected
+    except OSError:
+        return False
