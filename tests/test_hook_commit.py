@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -462,3 +463,93 @@ def test_c23_slow_model_partial_staging_prints_patch(hooked, commit, fake_engine
     assert done.returncode != 0
     assert '+    print("a", "b", c)' in done.stderr
     assert snapshot(hooked) == before
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "code"),
+    [
+        ({"a.py": FIXED}, (), 0),
+        ({"a.py": BROKEN}, (), 1),
+        ({"a.py": BROKEN}, ("--check",), 1),
+        ({"menu.py": b"# Men\xfa\nprice = (3\n"}, (), 2),
+        ({"a.py": FIXED, "menu.py": b"# Men\xfa\nprice = (3\n"}, ("--check",), 2),
+    ],
+    ids=["clean", "broken", "check", "not-utf8", "not-utf8-check"],
+)
+def test_staged_exit_codes(repo, run_hc, fake_engine, files, args, code):
+    for name, data in files.items():
+        stage(repo, name, data)
+
+    done = run_hc("fix", "--staged", *args, cwd=repo, env=fake_engine(REPLY))
+
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_after_git_add_the_hook_exits_0(repo, run_hc, fake_engine):
+    stage(repo, "bad.py", BROKEN)
+    assert run_hc("fix", "--staged", cwd=repo, env=fake_engine(REPLY)).returncode == 1
+    git(repo, "add", "bad.py")
+
+    done = run_hc("fix", "--staged", cwd=repo, env=fake_engine(REPLY))
+
+    assert done.returncode == 0
+    assert "hc: OK: 1 staged file checked" in done.stderr
+
+
+def test_staged_github_format_annotates_findings(repo, run_hc, fake_engine):
+    stage(repo, "src/bad file.py", BROKEN)
+
+    done = run_hc(
+        "fix",
+        "--staged",
+        "--check",
+        "--format",
+        "github",
+        cwd=repo,
+        env=fake_engine(REPLY),
+    )
+
+    assert done.returncode == 1
+    assert done.stdout.startswith("::error file=src/bad file.py,line=1,col=")
+    assert (repo / "src" / "bad file.py").read_bytes() == BROKEN
+
+
+def test_staged_json_says_which_files_were_written(repo, run_hc, fake_engine):
+    stage(repo, "written.py", BROKEN)
+    stage(repo, "partial.py", BROKEN)
+    (repo / "partial.py").write_bytes(BROKEN + b"# WIP\n")
+
+    done = run_hc("fix", "--staged", "--json", cwd=repo, env=fake_engine(REPLY))
+
+    assert done.returncode == 1
+    files = {f["path"]: f for f in json.loads(done.stdout)["files"]}
+    assert files["written.py"]["written"] is True
+    assert files["partial.py"]["written"] is False
+    assert files["partial.py"]["patch"].startswith("--- a/partial.py\n")
+    assert (repo / "partial.py").read_bytes() == BROKEN + b"# WIP\n"
+
+
+def test_commit_in_a_linked_worktree(hooked, commit, fake_engine):
+    add_commit(hooked, {"a.py": b"x = 1\n"})
+    worktree = hooked.parent / "wt"
+    git(hooked, "worktree", "add", "-q", "-b", "side", str(worktree))
+    stage(worktree, "b.py", BROKEN)
+
+    done = commit(worktree, "-m", "x", env=fake_engine(REPLY))
+
+    assert done.returncode != 0
+    assert "modified b.py — review and git add" in done.stderr
+    assert (worktree / "b.py").read_bytes() == FIXED
+    assert staged(worktree, "b.py") == BROKEN
+
+
+def test_commit_with_core_hooks_path(repo, run_hc, commit, fake_engine):
+    git(repo, "config", "core.hooksPath", ".githooks")
+    assert run_hc("hook", "install", cwd=repo).returncode == 0
+    stage(repo, "a.py", BROKEN)
+
+    done = commit(repo, "-m", "x", env=fake_engine(REPLY))
+
+    assert done.returncode != 0
+    assert "modified a.py — review and git add" in done.stderr
