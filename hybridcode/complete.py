@@ -207,9 +207,10 @@ def fit_window(
     prefix: str, suffix: str, budget: int, measure: Measure
 ) -> tuple[str, str, int]:
     """Cut prefix and suffix at line boundaries so both fit; return the room left."""
+    whole = measure(prefix + suffix)  # one call: with a server, each one is a request
+    if whole <= budget:
+        return prefix, suffix, budget - whole
     prefix_cost, suffix_cost = measure(prefix), measure(suffix)
-    if prefix_cost + suffix_cost <= budget:
-        return prefix, suffix, budget - prefix_cost - suffix_cost
     suffix_budget = min(suffix_cost, budget // SUFFIX_SHARE)
     prefix_budget = budget - suffix_budget
     if prefix_cost < prefix_budget:
