@@ -270,9 +270,8 @@ def _progress(state: AppState, live: Live | None) -> Progress:
         state.warn(f"{reason}; discarding the partial answer")
 
     def on_wait(seconds: float, reason: str, attempt: int, total: int) -> None:
-        state.warn(
-            f"{reason}; retrying in {seconds:.1f} s (attempt {attempt} of {total})"
-        )
+        when = f"in {seconds:.1f} s" if seconds > 0 else "now"
+        state.warn(f"{reason}; retrying {when} (attempt {attempt} of {total})")
 
     return Progress(on_text=on_text, on_restart=on_restart, on_wait=on_wait)
 

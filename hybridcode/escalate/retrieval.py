@@ -79,8 +79,11 @@ def _from_index(
     max_file_bytes: int,
     cache_dir: Path,
 ) -> list[Chunk]:
+    from hybridcode.context.chunking import tokenize
     from hybridcode.context.index import IndexOptions, RepoIndex, find_workspace
 
+    if not tokenize(question):
+        return []  # the index's search fails on a query with no words
     workspace = find_workspace(root)
     index = RepoIndex(
         workspace,
