@@ -168,3 +168,24 @@ def test_escalation_reasons_include_model_uncertainty():
     )
     assert sure.score == 0.0 and sure.reasons == ()
     assert sure.command == "hc escalate 'what is x?' -f a.py:1-2"
+
+
+@pytest.mark.model
+def test_real_model_answers_with_grounded_sources(repo, run_hc, model_home):
+    (repo / "greet.py").write_text(
+        'def greet(name):\n    """Say hello."""\n    return f"Hello, {name}!"\n'
+    )
+    (repo / "math_utils.py").write_text("def add(a, b):\n    return a + b\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "two files")
+
+    done = run_hc("ask", "--json", "what does greet return?", cwd=repo,
+                  env={"HC_ASK_MAX_TOKENS": "48"}, input="")
+
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["model"] == "smollm2-135m"
+    assert data["answer"].strip()
+    assert data["sources"][0]["source"] == "greet.py:1-3"
+    assert data["finish_reason"] in {"stop", "length"}
+    assert data["timings"]["generate_s"] > 0
