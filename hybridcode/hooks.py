@@ -27,7 +27,8 @@ if [ -f "$chained" ] && [ -x "$chained" ]; then
   "$chained" "$@" || exit $?
 fi
 if [ -x "$HC_PYTHON" ]; then
-  exec "$HC_PYTHON" -m hybridcode fix --staged </dev/null
+  # `hc fix --staged`, answering a clean commit before the CLI framework loads.
+  exec "$HC_PYTHON" -m hybridcode.cli.hook_fast </dev/null
 fi
 if command -v hc >/dev/null 2>&1; then
   exec hc fix --staged </dev/null

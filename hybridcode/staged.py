@@ -8,6 +8,7 @@ unstaged work can never be touched. Every write is atomic.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,28 +66,79 @@ def fix_staged(
     The engine is asked for only when a staged file has a problem, so a clean
     commit never loads the model.
     """
-    entries = staged_files(request.root, request.git_env)
-    blobs = read_blobs(request.root, [e.blob for e in entries], request.git_env)
     outcomes = []
-    for entry in entries:
-        outcome = _check_one(request, entry, blobs[entry.blob], engine)
+    for entry, data in _staged_blobs(request):
+        outcome = _check_one(request, entry, data, engine)
         if outcome is not None:
             outcomes.append(outcome)
     return outcomes
 
 
-def _check_one(
-    request: StagedRequest, entry: StagedFile, data: bytes, engine: Callable[[], Engine]
-) -> StagedOutcome | None:
+def git_env(env: Mapping[str, str], cwd: Path) -> dict[str, str]:
+    """The environment git gave a hook, with a relative GIT_INDEX_FILE made absolute.
+
+    git hands a plain `git commit`'s hook GIT_INDEX_FILE=.git/index, relative to
+    the directory the hook runs in.
+    """
+    fixed = dict(env)
+    index = fixed.get("GIT_INDEX_FILE")
+    if index and not os.path.isabs(index):
+        fixed["GIT_INDEX_FILE"] = str(cwd / index)
+    return fixed
+
+
+def count_clean(request: StagedRequest) -> int | None:
+    """Return how many staged source files there are if all are clean, else None.
+
+    The hook's fast path: parsing only, no engine, no fix machinery beyond that.
+    """
+    count = 0
+    for entry, data in _staged_blobs(request):
+        try:
+            found = _source_of(entry, data, request.settings)
+        except NotTextError:
+            return None
+        if found is None:
+            continue
+        language, source = found
+        if find_problems(entry.path, source.text, language):
+            return None
+        count += 1
+    return count
+
+
+def _staged_blobs(request: StagedRequest) -> list[tuple[StagedFile, bytes]]:
+    entries = staged_files(request.root, request.git_env)
+    blobs = read_blobs(request.root, [e.blob for e in entries], request.git_env)
+    return [(entry, blobs[entry.blob]) for entry in entries]
+
+
+def _source_of(
+    entry: StagedFile, data: bytes, settings: FixSettings
+) -> tuple[str, SourceText] | None:
+    """The language and decoded text of a staged file; None when hc has no checker.
+
+    Raises NotTextError for binary, undecodable or oversized source files.
+    """
     first_line = data[:256].split(b"\n", 1)[0].decode("utf-8", "replace")
     language = detect_language(entry.path, first_line)
     if language is None:
         return None  # not source hc knows: images, docs, lock files
+    return language, decode_source(data, entry.path, settings.max_file_bytes)
+
+
+def _check_one(
+    request: StagedRequest, entry: StagedFile, data: bytes, engine: Callable[[], Engine]
+) -> StagedOutcome | None:
     try:
-        source = decode_source(data, entry.path, request.settings.max_file_bytes)
+        found = _source_of(entry, data, request.settings)
     except NotTextError as exc:
-        result = FixResult(entry.path, "skipped", (), "", None, reason=str(exc))
-        return StagedOutcome(entry.path, SKIPPED, result, str(exc), exc.exit_code)
+        reason = exc.message.removeprefix(f"{entry.path}: ")
+        result = FixResult(entry.path, "skipped", (), "", None, reason=reason)
+        return StagedOutcome(entry.path, SKIPPED, result, reason, exc.exit_code)
+    if found is None:
+        return None
+    language, source = found
     findings = find_problems(entry.path, source.text, language)
     if not findings:
         result = FixResult(entry.path, "clean", (), source.text, None)

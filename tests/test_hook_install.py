@@ -32,7 +32,7 @@ def test_install_writes_an_executable_hook_running_this_interpreter(repo, run_hc
     text = hook.read_text()
     assert text.startswith("#!/bin/sh\n")
     assert f"HC_PYTHON={sys.executable}\n" in text
-    assert "-m hybridcode fix --staged" in text
+    assert "-m hybridcode.cli.hook_fast" in text
     status = run_hc("hook", "status", cwd=repo)
     assert status.returncode == 0
     assert f"installed: {hook.resolve()}" in status.stdout

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from hybridcode.cli.hook_fast import ok_message
 from hybridcode.cli.state import AppState, get_state
 from hybridcode.errors import InputError
 
@@ -81,43 +82,40 @@ def status(ctx: typer.Context) -> None:
 
 def run_staged_fix(state: AppState, check: bool, fmt: str) -> int:
     """Check (and under hook rules fix) what is staged; return the exit code."""
-    from hybridcode.staged import StagedRequest, fix_staged
+    from hybridcode.staged import StagedRequest, fix_staged, git_env
 
+    root = _repo_root(state)
     request = StagedRequest(
-        root=_repo_root(state),
-        git_env=_git_env(state),
+        root=root,
+        git_env=git_env(state.env, state.cwd),
         check=check,
         settings=state.settings.fix,
     )
     with _sigterm_as_interrupt():
         outcomes = fix_staged(request, state.engine)
     if fmt == "text":
-        _render_text(state, outcomes)
+        _render_text(state, root, outcomes)
     elif fmt == "json":
         _render_json(state, outcomes)
     else:
         from hybridcode.cli.fix import render_results
 
         render_results(state, [o.result for o in outcomes], fmt, True, check=True)
-        _say_actions(state, outcomes)
+    _tell_actions(state, root, outcomes)
     return max((o.exit_code for o in outcomes), default=0)
 
 
-def _render_text(state: AppState, outcomes: list[StagedOutcome]) -> None:
+def _render_text(state: AppState, root: Path, outcomes: list[StagedOutcome]) -> None:
     for outcome in outcomes:
         if outcome.action in ("written", "partial", "reported"):
-            patch = outcome.result.patch()
-            state.out.print(patch, end="", markup=False, highlight=False)
+            state.out.file.write(outcome.result.patch())
         elif outcome.action in ("unfixable", "failed"):
-            shown = _shown_path(state, outcome.path)
+            shown = _shown_path(state, root, outcome.path)
             for item in outcome.result.findings:
                 line = f"{shown}:{item.line}:{item.column}: {item.message}"
-                state.out.print(line, markup=False, highlight=False)
-    _say_actions(state, outcomes)
+                state.out.file.write(line + "\n")
     if all(o.action == "clean" for o in outcomes):
-        count = len(outcomes)
-        checked = f"{count} staged file{'s' * (count != 1)} checked"
-        state.say(f"hc: OK: {checked if count else 'no staged source files'}")
+        state.say(ok_message(len(outcomes)))
 
 
 def _render_json(state: AppState, outcomes: list[StagedOutcome]) -> None:
@@ -130,29 +128,29 @@ def _render_json(state: AppState, outcomes: list[StagedOutcome]) -> None:
     for entry, outcome in zip(files, outcomes, strict=True):
         entry["written"] = outcome.action == "written"
     state.out.file.write(json.dumps(document, indent=2) + "\n")
-    _say_actions(state, outcomes)
 
 
-def _say_actions(state: AppState, outcomes: list[StagedOutcome]) -> None:
+def _tell_actions(state: AppState, root: Path, outcomes: list[StagedOutcome]) -> None:
+    """Say on stderr what happened to each file that was not clean, even with -q."""
     for outcome in outcomes:
-        shown = _shown_path(state, outcome.path)
+        if outcome.action == "clean":
+            continue
+        shown = _shown_path(state, root, outcome.path)
+        reason = f" ({outcome.reason})" if outcome.reason else ""
         message = {
             "written": f"modified {shown} — review and git add",
             "partial": f"{shown}: partially staged; working tree not touched — "
             "the patch above fixes the staged version",
             "reported": f"{shown}: fix available",
-            "unfixable": f"{shown}: no verified fix"
-            + (f" ({outcome.reason})" if outcome.reason else ""),
+            "unfixable": f"{shown}: no verified fix{reason}",
             "skipped": f"skipped {shown}: {outcome.reason}",
             "failed": f"{shown}: {outcome.reason}",
-        }.get(outcome.action)
-        if message is not None:
-            state.say(message)
+        }[outcome.action]
+        state.err.print(message, markup=False, highlight=False)
 
 
-def _shown_path(state: AppState, path: str) -> str:
+def _shown_path(state: AppState, root: Path, path: str) -> str:
     """The path relative to where hc runs (the repo root when git runs the hook)."""
-    root = _repo_root(state)
     try:
         return os.path.relpath(root / path, state.cwd)
     except ValueError:
@@ -166,15 +164,6 @@ def _repo_root(state: AppState) -> Path:
     if root is None:
         raise InputError(f"{state.cwd} is not inside a git work tree")
     return root
-
-
-def _git_env(state: AppState) -> dict[str, str]:
-    """The environment git gave us, with a relative GIT_INDEX_FILE made absolute."""
-    env = dict(state.env)
-    index = env.get("GIT_INDEX_FILE")
-    if index and not os.path.isabs(index):
-        env["GIT_INDEX_FILE"] = str(state.cwd / index)
-    return env
 
 
 def _status(state: AppState) -> HookStatus:
