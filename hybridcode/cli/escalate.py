@@ -128,8 +128,7 @@ def manifest_lines(package: Package, estimate: CostEstimate) -> list[str]:
         f"  model     {package.model}",
     ]
     for piece in package.pieces:
-        where = piece.where if piece.path else f"{piece.end} lines"
-        note = f" ({piece.note})" if piece.note else ""
+        where, note = piece.where, f" ({piece.note})" if piece.note else ""
         lines.append(f"  {piece.kind:<9} {where}{note}")
     if not package.pieces:
         lines.append("  context   none found; only the question is sent")

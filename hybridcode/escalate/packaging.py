@@ -67,10 +67,13 @@ class Piece:
     end: int
     text: str
     note: str = ""
+    label: str = ""  # for a diff: staged or unstaged
 
     @property
     def where(self) -> str:
-        return f"{self.path}:{self.start}-{self.end}" if self.path else self.kind
+        if self.path:
+            return f"{self.path}:{self.start}-{self.end}"
+        return f"{self.label or self.kind}: {self.end} lines"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class Package:
             "pieces": [
                 {
                     "kind": p.kind,
+                    "label": p.label,
                     "path": p.path,
                     "start": p.start,
                     "end": p.end,
@@ -238,38 +242,25 @@ def _fit_lines(lines: list[str], builder: _Builder, limit: int) -> list[str]:
 
 
 def _diff(builder: _Builder) -> list[Piece]:
-    root = builder.root
-    changed: list[str] = []
-    for extra in (["--cached"], []):
-        out = run_git(["diff", *extra, "--name-only", "-z"], root)
-        changed += [n.decode("utf-8", "surrogateescape") for n in out.split(b"\0") if n]
-    selection = select(root, changed, require_file=False)
-    builder.excluded.extend(selection.excluded)
-    pieces = []
+    root, pieces = builder.root, []
     for label, extra in (("staged", ["--cached"]), ("unstaged", [])):
+        out = run_git(["diff", *extra, "--name-only", "-z"], root)
+        changed = [os.fsdecode(n) for n in out.split(b"\0") if n]
+        selection = select(root, changed, require_file=False)
+        builder.excluded.extend(selection.excluded)
         if not selection.allowed:
-            break
-        out = run_git(
-            [
-                "diff",
-                *extra,
-                "--no-color",
-                "--no-ext-diff",
-                "--no-textconv",
-                "--",
-                *selection.allowed,
-            ],
-            root,
-        )
+            continue
+        command = ["diff", *extra, "--no-color", "--no-ext-diff", "--no-textconv"]
+        out = run_git([*command, "--", *selection.allowed], root)
         text = _drop_key_sections(builder, out.decode("utf-8", "replace"))
-        if text.strip():
-            kept = _fit_lines(_lines(text), builder, builder.share("diff") // 2)
-            note = "" if len(kept) == len(_lines(text)) else "cut to budget"
-            pieces.append(
-                Piece(
-                    "diff", "", 1, len(kept), "\n".join(kept), f"{label} {note}".strip()
-                )
-            )
+        if not text.strip():
+            continue
+        lines = _lines(text)
+        kept = _fit_lines(lines, builder, builder.share("diff") // 2)
+        note = ", ".join(selection.allowed)
+        if len(kept) < len(lines):
+            note += f"; cut to budget at {len(kept)} of {len(lines)} lines"
+        pieces.append(Piece("diff", "", 1, len(kept), "\n".join(kept), note, label))
     return pieces
 
 
@@ -377,7 +368,7 @@ def _lines(text: str) -> list[str]:
 def _render(builder: _Builder, pieces: list[Piece]) -> Package:
     request, redactor = builder.request, Redactor()
     clean = [
-        replace(p, text=redactor.redact(p.text, p.path or p.kind, p.start - 1))
+        replace(p, text=redactor.redact(p.text, _source(p), p.start - 1))
         for p in pieces
     ]
     question = redactor.redact(request.question, "question")
@@ -404,6 +395,13 @@ def _render(builder: _Builder, pieces: list[Piece]) -> Package:
     )
 
 
+def _source(piece: Piece) -> str:
+    """How a redaction's location names the piece: a path, or e.g. 'staged diff'."""
+    if piece.path:
+        return piece.path
+    return f"{piece.label} {piece.kind}" if piece.label else piece.kind
+
+
 def _prompt(head: str, pieces: list[Piece], question: str) -> str:
     parts = [f'<repository head="{head}">']
     tags: dict[str, Callable[[Piece], str]] = {
@@ -411,7 +409,7 @@ def _prompt(head: str, pieces: list[Piece], question: str) -> str:
         "map": lambda p: "<repo_map>",
         "chunk": lambda p: f'<code path="{p.path}" lines="{p.start}-{p.end}">',
         "file": lambda p: f'<file path="{p.path}" lines="{p.start}-{p.end}">',
-        "diff": lambda p: f'<diff kind="{p.note.split()[0]}">',
+        "diff": lambda p: f'<diff kind="{p.label}">',
     }
     closing = {
         "notes": "</notes>",

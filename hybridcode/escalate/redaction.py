@@ -19,9 +19,10 @@ KEY_PATTERNS = (
     ("URL password", re.compile(r"(?<=://)[^\s/:@'\"]+:([^\s/@'\"]+)(?=@)")),
 )
 
-# NAME=value in env-style text: a secret-looking name with an unquoted value.
+# NAME=value in env-style text: a secret-looking name with an unquoted value
+# (a diff's +/-/space prefix allowed).
 ENV_ASSIGNMENT = re.compile(
-    r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_.]*)\s*[=:]\s*"
+    r"^[+\- ]?\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_.]*)\s*[=:]\s*"
     r"(?P<value>[^\s'\"#][^\s#]*)"
 )
 SECRET_NAME = re.compile(
