@@ -210,8 +210,7 @@ def _send(
     policy = RetryPolicy.from_settings(state.settings.escalate)
     live = _live(state)
     progress = _progress(state, live)
-    if live is None:
-        state.say(f"hc: sending {len(package.body):,} bytes to {target.base_url} …")
+    state.say(f"hc: sending {len(package.body):,} bytes to {target.base_url} …")
     try:
         if live is not None:
             live.start()

@@ -58,6 +58,7 @@ MAP_LANGUAGES = frozenset(
     }
 )
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_FILES = 300
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,23 @@ def rank(found: Iterable[Definition], retrieved: Iterable[str]) -> list[Definiti
     return ranked
 
 
-def build_map(texts: Mapping[str, str], retrieved: Iterable[str]) -> list[Definition]:
-    """Every definition in texts, ranked against the retrieved code."""
-    found = [d for path, text in texts.items() for d in definitions(path, text)]
-    return rank(found, retrieved)
+def build_map(
+    texts: Mapping[str, str], retrieved: Iterable[str], max_files: int = MAX_FILES
+) -> list[Definition]:
+    """Definitions ranked against the retrieved code.
+
+    Only the max_files files sharing the most names with the retrieved code are
+    parsed, so a large repo costs a regex pass, not a parse of every file.
+    """
+    code = list(retrieved)
+    names = {n for n in IDENTIFIER.findall("\n".join(code)) if len(n) > 2}
+    shared = {
+        path: len(names.intersection(IDENTIFIER.findall(text)))
+        for path, text in texts.items()
+    }
+    chosen = sorted(texts, key=lambda p: (-shared[p], p))[:max_files]
+    found = [d for path in sorted(chosen) for d in definitions(path, texts[path])]
+    return rank(found, code)
 
 
 def _walk(root: tree_sitter.Node) -> Iterable[tuple[int, str]]:

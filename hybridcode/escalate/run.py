@@ -66,6 +66,10 @@ def send_and_record(
     record = _Recorder(ledger, package, question, estimate)
     try:
         answer = send(package.body, target, policy, progress)
+    except KeyboardInterrupt:
+        # The body may already have left the machine: the ledger says so.
+        record("interrupted", "", Usage(), "interrupted by the user")
+        raise
     except SendFailed as failed:
         status = "incomplete" if failed.partial else "failed"
         number = record(status, failed.partial, failed.usage, str(failed))
