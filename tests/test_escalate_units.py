@@ -131,3 +131,16 @@ def test_consent_needs_a_terminal_or_yes() -> None:
     assert needs_prompt(yes=False, interactive=True) is True
     with pytest.raises(ConsentRequired, match="--yes"):
         needs_prompt(yes=False, interactive=False)
+
+
+def test_a_value_found_once_is_removed_everywhere() -> None:
+    redactor = Redactor()
+    note = redactor.redact("# rotate Zx9Qw8Er7Ty6Ui5Op4 next week\n", "notes.md")
+    config = redactor.redact('password = "Zx9Qw8Er7Ty6Ui5Op4"\n', "conf.py")
+    note = redactor.sweep(note, "notes.md")
+    assert "Zx9Qw8Er7Ty6Ui5Op4" not in note + config
+    assert note == "# rotate [REDACTED-1] next week\n"
+    assert [(r.marker, r.where) for r in redactor.redactions] == [
+        (1, "conf.py:1"),
+        (1, "notes.md:1"),
+    ]

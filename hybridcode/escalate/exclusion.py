@@ -136,5 +136,5 @@ def _reason(
     if reason := outside_reason(root, rel):
         return reason
     if require_file and not (root / rel).is_file():
-        return "not a regular file"
+        return "not a regular file" if os.path.lexists(root / rel) else "no such file"
     return None

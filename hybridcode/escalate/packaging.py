@@ -372,6 +372,11 @@ def _render(builder: _Builder, pieces: list[Piece]) -> Package:
         for p in pieces
     ]
     question = redactor.redact(request.question, "question")
+    # A value found in one piece is removed from every other piece as well.
+    clean = [
+        replace(p, text=redactor.sweep(p.text, _source(p), p.start - 1)) for p in clean
+    ]
+    question = redactor.sweep(question, "question")
     head = head_state(builder.root).describe()
     content = _prompt(head, clean, question)
     body = {

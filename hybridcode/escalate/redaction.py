@@ -34,6 +34,9 @@ ENV_STYLE_SUFFIXES = (".env", ".ini", ".cfg", ".conf", ".properties", ".sh", ".b
 ENV_STYLE_NAMES = (".env.example", ".envrc", "dockerfile", "makefile", "procfile")
 
 
+MIN_REPEAT_CHARS = 6  # shorter values are too likely to occur by chance
+
+
 class BlockedFile(Exception):
     """Text that may not be sent at all (a private key block)."""
 
@@ -47,9 +50,10 @@ class Redaction:
 
 @dataclass
 class Redactor:
-    """Numbers markers across one request so each redacted value has its own."""
+    """Numbers markers across one request; one value keeps one number everywhere."""
 
     redactions: list[Redaction] = field(default_factory=list)
+    _known: dict[str, int] = field(default_factory=dict)
 
     def redact(self, text: str, where: str, line_offset: int = 0) -> str:
         """Return text with secret values replaced; BlockedFile on a private key."""
@@ -59,22 +63,40 @@ class Redactor:
         found = _detect_secrets_findings(lines, where)
         for index, line in enumerate(lines):
             spans = _own_findings(line, where) + found.get(index + 1, [])
+            spans += self._repeats(line)
             if spans:
                 location = _location(where, line_offset + index + 1)
                 lines[index] = self._replace(line, spans, location)
         return "\n".join(lines)
 
+    def sweep(self, text: str, where: str, line_offset: int = 0) -> str:
+        """Replace values found anywhere in this request that are still in text."""
+        lines = text.split("\n")
+        for index, line in enumerate(lines):
+            spans = self._repeats(line)
+            if spans:
+                location = _location(where, line_offset + index + 1)
+                lines[index] = self._replace(line, spans, location)
+        return "\n".join(lines)
+
+    def _repeats(self, line: str) -> list[tuple[str, str]]:
+        return [
+            (f"same value as [REDACTED-{number}]", value)
+            for value, number in self._known.items()
+            if len(value) >= MIN_REPEAT_CHARS and value in line
+        ]
+
     def _replace(self, line: str, spans: list[tuple[str, str]], where: str) -> str:
         # Longest values first, so a value inside another is covered by the outer one.
-        taken: list[tuple[int, int, str]] = []
+        taken: list[tuple[int, int, str, str]] = []
         for kind, value in sorted(spans, key=lambda s: -len(s[1])):
             for match in re.finditer(re.escape(value), line) if value else ():
                 start, end = match.span()
-                if all(end <= a or start >= b for a, b, _ in taken):
-                    taken.append((start, end, kind))
+                if all(end <= a or start >= b for a, b, _, _ in taken):
+                    taken.append((start, end, kind, value))
         pieces, cursor = [], 0
-        for start, end, kind in sorted(taken):
-            number = len(self.redactions) + 1
+        for start, end, kind, value in sorted(taken):
+            number = self._known.setdefault(value, len(self._known) + 1)
             self.redactions.append(Redaction(number, where, kind))
             pieces += [line[cursor:start], f"[REDACTED-{number}]"]
             cursor = end
