@@ -144,3 +144,17 @@ def test_a_value_found_once_is_removed_everywhere() -> None:
         (1, "conf.py:1"),
         (1, "notes.md:1"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("line", "where"),
+    [
+        ("MIN_REPLY_TOKENS = 48", "fix.py"),
+        ("TOKEN=$GITHUB_TOKEN", "ci.sh"),
+        ("SECRET_KEY = load_key()", "settings.py"),
+        ("API_KEY=${API_KEY}", ".env.example"),
+    ],
+    ids=["code-constant", "shell-reference", "code-call", "template"],
+)
+def test_env_rule_leaves_code_and_references_alone(line: str, where: str) -> None:
+    assert Redactor().redact(line, where) == line

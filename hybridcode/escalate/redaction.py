@@ -113,18 +113,30 @@ def _own_findings(line: str, where: str) -> list[tuple[str, str]]:
         for match in pattern.finditer(line):
             spans.append((kind, match.group(match.lastindex or 0)))
     env = ENV_ASSIGNMENT.match(line)
-    if env and SECRET_NAME.search(env["name"]) and _env_style(where, env["name"]):
+    if env and _env_secret(env, where):
         spans.append(("env value", env["value"]))
     return spans
 
 
-def _env_style(where: str, name: str) -> bool:
+def _env_secret(env: re.Match[str], where: str) -> bool:
+    """A secret-named, literal value in env-style text (not a number or reference)."""
+    name, value = env["name"], env["value"]
+    if not SECRET_NAME.search(name) or value.isdigit() or value[0] in "$%<{":
+        return False
     file = PurePosixPath(where).name.lower()
-    return (
-        name.isupper()
-        or file.endswith(ENV_STYLE_SUFFIXES)
+    if (
+        file.endswith(ENV_STYLE_SUFFIXES)
         or file in ENV_STYLE_NAMES
         or file.startswith(".env")
+    ):
+        return True
+    # Elsewhere only the env-file form counts: NAME=value, no spaces, upper case
+    # (code such as `MAX_TOKENS = 48` is not a secret).
+    return (
+        name.isupper()
+        and "=" in env.group(0)
+        and " =" not in env.group(0)
+        and "= " not in env.group(0)
     )
 
 
