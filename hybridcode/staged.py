@@ -23,11 +23,12 @@ from hybridcode.context.sourcefile import (
     atomic_write,
     decode_source,
 )
+from hybridcode.context.syntax import check_syntax
 from hybridcode.errors import HcError
-from hybridcode.fix import FixResult, encode_fixed, find_problems, fix_source
 
 if TYPE_CHECKING:
     from hybridcode.engine.base import Engine
+    from hybridcode.fix import FixResult
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def count_clean(request: StagedRequest) -> int | None:
         if found is None:
             continue
         language, source = found
-        if find_problems(entry.path, source.text, language):
+        if check_syntax(source.text, language):
             return None
         count += 1
     return count
@@ -130,6 +131,9 @@ def _source_of(
 def _check_one(
     request: StagedRequest, entry: StagedFile, data: bytes, engine: Callable[[], Engine]
 ) -> StagedOutcome | None:
+    # The repair machinery loads here, not on count_clean's fast path.
+    from hybridcode.fix import FixResult, find_problems, fix_source
+
     try:
         found = _source_of(entry, data, request.settings)
     except NotTextError as exc:
@@ -172,6 +176,8 @@ def _apply(
     target = request.root / entry.path
     if not _same_bytes(target, staged):
         return StagedOutcome(entry.path, PARTIAL, result, exit_code=1)
+    from hybridcode.fix import encode_fixed
+
     atomic_write(target, encode_fixed(staged, source, result.fixed))
     return StagedOutcome(entry.path, WRITTEN, result, exit_code=1)
 
