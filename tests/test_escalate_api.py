@@ -270,3 +270,28 @@ def test_ledger_lists_and_shows_escalations(run_hc, project: Path) -> None:
     assert "test-key" not in shown.stdout
     missing = run_hc("log", "show", "9")
     assert missing.returncode == 2
+
+
+def test_unreachable_server_gives_one_line_and_exit_3(run_hc, project: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "ANTHROPIC_API_KEY": "test-key",
+        **FAST,
+    }
+    result = run_hc("escalate", "--yes", "why?", cwd=project, env=env, input="")
+    assert result.returncode == 3
+    assert f"connection to http://127.0.0.1:{port}" in error_line(result.stderr)
+    listing = run_hc("log", "--json")
+    assert [e["status"] for e in json.loads(listing.stdout)] == ["failed"]
+
+
+def test_empty_ledger(run_hc) -> None:
+    result = run_hc("log")
+    assert result.returncode == 0
+    assert result.stdout == ""
+    assert "no escalations recorded yet" in result.stderr
