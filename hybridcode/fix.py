@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 _ENDING = re.compile(r"\r\n|\r|\n")
 MAX_ROUNDS = 12  # findings repaired one after another, per file
 FULL_CHECKS = 12  # candidates verified against the whole file, per finding
+STAGE_ONE_CHARS = 1_000_000  # window characters re-parsed per finding, at most
+STAGE_ONE_MIN = 60
 
 Progress = Callable[[str], None]
 
@@ -241,7 +243,12 @@ class _Repair:
         if not edits:
             return None
         window = _window(text, self.language, issue, edits)
-        survivors = [e for e in edits if window.improves(e)]
+        if window.baseline == (0, 0):
+            survivors = list(edits)  # the window alone looks fine: no filter
+        else:
+            reach = max(STAGE_ONE_MIN, STAGE_ONE_CHARS // max(window.size, 1))
+            ordered = sorted(edits, key=lambda e: e.rank)
+            survivors = [e for e in ordered[:reach] if window.improves(e)]
         survivors.sort(key=lambda e: e.rank)
         before = syntax.error_sites(text, self.language)
         chosen: tuple[tuple[int, tuple[float, ...]], str] | None = None
@@ -266,6 +273,10 @@ class _Window:
     lines: list[str]
     first: int  # 0-based index of the window's first line in the file
     baseline: tuple[int, int]
+
+    @property
+    def size(self) -> int:
+        return sum(len(line) + 1 for line in self.lines)
 
     def improves(self, edit: Edit) -> bool:
         if edit.first < self.first or edit.last >= self.first + len(self.lines):
@@ -308,17 +319,17 @@ def _verify(
     first, last_old = edit.first + 1, edit.last + 1
     last_new = last_old + edit.line_delta
     shift = edit.line_delta
-    after = syntax.error_sites(new, language)
-    kept = {s if s < first else s + shift for s in before if s < first or s > last_old}
-    outside = {s for s in after if s < first or s > last_new}
     if language == "python":
+        # compile() reports only the first error, so the next one may surface
+        # now: progress means that error now lies past the edit and the target.
         issue = syntax.python_compile_issue(new)
         if issue is None:
             return 0
         moved = target.line + shift if target.line > last_old else target.line
-        if issue.line <= max(last_new, moved) or not outside <= kept:
-            return None
-        return 1 + len([s for s in after if s > issue.line])
+        return None if issue.line <= max(last_new, moved) else 1
+    after = syntax.error_sites(new, language)
+    kept = {s if s < first else s + shift for s in before if s < first or s > last_old}
+    outside = {s for s in after if s < first or s > last_new}
     if not outside <= kept or any(first <= s <= last_new for s in after):
         return None
     if len(after) >= len(before):

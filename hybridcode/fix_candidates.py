@@ -19,6 +19,8 @@ EXTRA_TOKENS = {
     "bash": ("fi", "done", "`"),
 }
 INDENTED = {"python", "yaml"}
+REACH = 80  # columns around the error considered on long lines
+LINE_END_TOKENS = (")", "]", "}", ",", ":", ";", '"', "'")
 
 KEYWORDS = {
     "python": "and as assert async await break class continue def del elif else "
@@ -98,33 +100,41 @@ def token_edits(
 
     if issue.missing and row < len(lines):
         line = lines[row]
-        add(row, line[:col] + issue.missing + line[col:], (0, 0))
+        add(row, line[:col] + issue.missing + line[col:], (4, 1))
     for at, new_line, rank in _hinted(lines, issue, language):
         add(at, new_line, rank)
     tokens = COMMON_TOKENS + EXTRA_TOKENS.get(language, ())
+    previous = _previous_code_row(lines, row)
+    at_line_start = row < len(lines) and col <= _indent_width(lines[row])
     for at in _rows_near(lines, issue):
-        distance = abs(at - row) * 200
+        away = abs(at - row) * 100
         for new_line, spot in _keyword_fixes(lines[at], language, text):
-            add(at, new_line, (2, distance + abs(spot - col)))
+            add(at, new_line, (2, away + abs(spot - col)))
         if language in INDENTED:
             for new_line in _reindents(lines, at):
-                add(at, new_line, (3, distance))
-        for new_line, spot, cost in _insertions_and_deletions(lines[at], tokens):
-            add(at, new_line, (4, distance + abs(spot - col) + cost))
+                add(at, new_line, (3, away))
+        focus = col if at == row else None
+        for new_line, spot, kind in _insertions_and_deletions(lines[at], tokens, focus):
+            if kind == "line-end" and (at == row or (at == previous and at_line_start)):
+                cost = 0
+            else:
+                cost = away + (abs(spot - col) if at == row else 30)
+                cost += {"delete": 4, "delete-spaced": 5, "line-start": 100}.get(
+                    kind, 0
+                )
+            add(at, new_line, (4, cost))
     return sorted(edits.values(), key=lambda e: e.rank)
 
 
 def _rows_near(lines: list[str], issue: SyntaxIssue) -> list[int]:
+    """The error's line, the code line before it (and blank lines between), the next."""
     row = min(issue.line - 1, len(lines) - 1)
     rows = {row, row + 1}
-    previous = row - 1
-    while previous >= 0 and not lines[previous].strip():
-        previous -= 1
-    if previous >= 0:
-        rows.add(previous)
+    previous = _previous_code_row(lines, row)
+    rows.update(range(max(previous, 0), row))
     for extra in range(row, min(issue.end_line, row + 6)):
         rows.add(extra)
-    return sorted(r for r in rows if 0 <= r < len(lines) and lines[r].strip())
+    return sorted(r for r in rows if 0 <= r < len(lines) and lines[r])
 
 
 def _hinted(
@@ -220,19 +230,51 @@ def _reindents(lines: list[str], row: int) -> list[str]:
 
 
 def _insertions_and_deletions(
-    line: str, tokens: tuple[str, ...]
-) -> list[tuple[str, int, int]]:
-    """(new line, column, extra cost) for one token inserted or deleted."""
-    found: list[tuple[str, int, int]] = []
+    line: str, tokens: tuple[str, ...], focus: int | None
+) -> list[tuple[str, int, str]]:
+    """(new line, column, kind) for one token inserted or deleted.
+
+    Kinds: "line-end" (a token people often forget there), "line-start" (a
+    separator before the first token, which nobody writes), "insert", "delete".
+    """
+    found: list[tuple[str, int, str]] = []
+    start, end = _indent_width(line), len(line.rstrip())
     for spot in _boundaries(line):
+        if not _in_reach(spot, focus, end):
+            continue
         for token in tokens:
-            found.append((line[:spot] + token + line[spot:], spot, 0))
+            kind = "insert"
+            if spot == end and token in LINE_END_TOKENS:
+                kind = "line-end"
+            elif spot == start and token in ",;:.":
+                kind = "line-start"
+            found.append((line[:spot] + token + line[spot:], spot, kind))
     for match in _TOKEN.finditer(line):
-        start, end = match.span()
-        found.append((line[:start] + line[end:], start, 1))
-        if start > 0 and line[start - 1] == " ":
-            found.append((line[: start - 1] + line[end:], start, 2))
+        first, stop = match.span()
+        if not _in_reach(first, focus, end):
+            continue
+        found.append((line[:first] + line[stop:], first, "delete"))
+        if first > 0 and line[first - 1] == " ":
+            found.append((line[: first - 1] + line[stop:], first, "delete-spaced"))
     return found
+
+
+def _indent_width(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _previous_code_row(lines: list[str], row: int) -> int:
+    previous = min(row, len(lines)) - 1
+    while previous >= 0 and not lines[previous].strip():
+        previous -= 1
+    return previous
+
+
+def _in_reach(spot: int, focus: int | None, end: int) -> bool:
+    """Long lines: only spots near the error, or near either end of the line."""
+    if focus is not None and abs(spot - focus) <= REACH:
+        return True
+    return spot <= REACH or spot >= end - REACH
 
 
 def _boundaries(line: str) -> list[int]:

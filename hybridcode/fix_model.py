@@ -153,22 +153,27 @@ def region_edits(
     ]
     old = lines[first : last + 1]
     whole = Edit(first, last, tuple(new), (5, sample, _size(old, new)), "model")
-    opcodes = [
-        op
-        for op in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
-        if op[0] != "equal"
-    ]
+    pieces: list[tuple[int, int, int, int]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        pieces.append((i1, i2, j1, j2))
+        if tag == "replace" and i2 - i1 == j2 - j1 > 1:
+            pieces += [(i1 + k, i1 + k + 1, j1 + k, j1 + k + 1) for k in range(i2 - i1)]
     edits = [whole]
-    if len(opcodes) > 1:
-        for _, i1, i2, j1, j2 in opcodes:
-            hunk = Edit(
-                first + i1,
-                first + i2 - 1,
-                tuple(new[j1:j2]),
-                (5, sample, _size(old[i1:i2], new[j1:j2])),
-                "model",
+    if len(pieces) > 1:
+        for i1, i2, j1, j2 in pieces:
+            size = _size(old[i1:i2], new[j1:j2])
+            edits.append(
+                Edit(
+                    first + i1,
+                    first + i2 - 1,
+                    tuple(new[j1:j2]),
+                    (5, sample, size),
+                    "model",
+                )
             )
-            edits.append(hunk)
     return edits
 
 

@@ -8,6 +8,7 @@ only adds the problems it sees after compile's first error (compile stops there)
 
 from __future__ import annotations
 
+import ast
 import textwrap
 import warnings
 from dataclasses import dataclass
@@ -113,25 +114,22 @@ def python_compile_issue(text: str, name: str = "<source>") -> SyntaxIssue | Non
 
 
 def python_fragment_issue(fragment: str) -> SyntaxIssue | None:
-    """Compile an indented fragment of a Python file on its own.
+    """Parse an indented fragment of a Python file on its own (grammar only).
 
-    The fragment is dedented and wrapped in a loop inside an async function so that
-    `return`, `await`, `yield`, `break` and `continue` are legal there.
+    Only the parser runs (no compiler pass), so `return` or `await` out of
+    context are accepted here; the whole-file check still compiles.
     """
     body = textwrap.dedent(fragment)
-    issue = python_compile_issue(body)
-    if issue is None or not _context_only(issue.message):
-        return issue
-    wrapped = "async def _hc_():\n while True:\n" + textwrap.indent(body, "  ")
-    inner = python_compile_issue(wrapped)
-    if inner is None or _context_only(inner.message):
-        return None
-    return SyntaxIssue(
-        max(inner.line - 2, 1),
-        max(inner.column - 2, 1),
-        inner.message,
-        max(inner.end_line - 2, 1),
-    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(body, "<fragment>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        return SyntaxIssue(line, max(exc.offset or 1, 1), exc.msg, line)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return SyntaxIssue(1, 1, f"cannot parse: {exc}", 1)
+    return None
 
 
 def parse(text: str, language: str) -> tree_sitter.Tree:
@@ -238,17 +236,3 @@ def _issue_for(node: tree_sitter.Node, line: int, column: int) -> SyntaxIssue:
         first = first[:20] + "…"
     message = f"unexpected '{first}'" if first else "syntax error"
     return SyntaxIssue(line, column, message, max(end, line))
-
-
-_CONTEXT_ERRORS = (
-    "outside function",
-    "outside loop",
-    "not properly in loop",
-    "outside async function",
-    "nonlocal",
-    "import * only allowed",
-)
-
-
-def _context_only(message: str) -> bool:
-    return any(words in message for words in _CONTEXT_ERRORS)
