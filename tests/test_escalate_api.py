@@ -83,7 +83,8 @@ def test_c15c_overloaded_inside_the_stream_is_not_an_answer(
         result = escalate(run_hc, project, api)
     assert result.returncode == 3
     assert "Partial ans" not in result.stdout
-    assert "overloaded" in error_line(result.stderr)
+    line = error_line(result.stderr)
+    assert "overloaded (overloaded_error inside the stream)" in line
     assert len(api.requests) == 3
 
 

@@ -1,0 +1,1 @@
+"""Escalation to a frontier model: package, exclude, redact, show, send, record."""

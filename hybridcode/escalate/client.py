@@ -345,9 +345,11 @@ def _status_problem(exc: Any, partial: str) -> Exception:
     status = exc.status_code
     kind, detail = _error_body(exc.body)
     if kind == "overloaded_error" or status == 529:
+        # Inside a stream the SDK reports the error with the stream's status, 200:
+        # only the error type tells it is an overload.
+        where = f"{status}" if status != 200 else "overloaded_error inside the stream"
         return _Retryable(
-            f"the API is overloaded ({status if status != 200 else 529}"
-            f"{', mid-answer' if partial else ''})",
+            f"the API is overloaded ({where})",
             "retry later",
             partial,
             _retry_after(exc.response),
