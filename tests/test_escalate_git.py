@@ -77,3 +77,9 @@ def test_outside_a_repo_is_a_usage_error(run_hc, tmp_path: Path) -> None:
     result = run_hc("escalate", "--dry-run", "x", cwd=folder, input="")
     assert result.returncode == 2
     assert "not inside a git repository" in result.stderr
+
+
+def test_empty_question_is_a_usage_error(run_hc, repo: Path) -> None:
+    result = run_hc("escalate", "--dry-run", "  ", cwd=repo, input="")
+    assert result.returncode == 2
+    assert "the question is empty" in result.stderr

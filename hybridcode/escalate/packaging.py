@@ -166,6 +166,8 @@ class _Builder:
 
 def build_package(request: EscalateRequest) -> Package:
     """Select, read, budget and redact the context; render the request body."""
+    if not request.question.strip():
+        raise InputError("the question is empty", 'hc escalate "your question"')
     root = find_repo(request.cwd)
     if root is None:
         raise InputError("not inside a git repository", "run hc escalate in a repo")
