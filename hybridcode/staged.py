@@ -42,6 +42,10 @@ SKIPPED = "skipped"  # not text hc can read (not UTF-8, binary, too big)
 FAILED = "failed"  # the model or engine failed on this file
 
 
+class TooBig(Exception):
+    """A staged source file over fix.max_file_bytes: skipped, without failing."""
+
+
 @dataclass(frozen=True)
 class StagedRequest:
     root: Path  # the work tree root
@@ -97,7 +101,7 @@ def count_clean(request: StagedRequest) -> int | None:
     for entry, data in _staged_blobs(request):
         try:
             found = _source_of(entry, data, request.settings)
-        except NotTextError:
+        except (NotTextError, TooBig):
             return None
         if found is None:
             continue
@@ -119,13 +123,18 @@ def _source_of(
 ) -> tuple[str, SourceText] | None:
     """The language and decoded text of a staged file; None when hc has no checker.
 
-    Raises NotTextError for binary, undecodable or oversized source files.
+    Raises NotTextError for binary or undecodable source, and TooBig.
     """
     first_line = data[:256].split(b"\n", 1)[0].decode("utf-8", "replace")
     language = detect_language(entry.path, first_line)
     if language is None:
         return None  # not source hc knows: images, docs, lock files
-    return language, decode_source(data, entry.path, settings.max_file_bytes)
+    if len(data) > settings.max_file_bytes:
+        raise TooBig(
+            f"{len(data):,} bytes is over the {settings.max_file_bytes:,}-byte "
+            "limit (fix.max_file_bytes)"
+        )
+    return language, decode_source(data, entry.path)
 
 
 def _check_one(
@@ -136,6 +145,10 @@ def _check_one(
 
     try:
         found = _source_of(entry, data, request.settings)
+    except TooBig as exc:
+        # Large generated files (data, bundles) are committed often; say so, pass.
+        result = FixResult(entry.path, "skipped", (), "", None, reason=str(exc))
+        return StagedOutcome(entry.path, SKIPPED, result, str(exc), exit_code=0)
     except NotTextError as exc:
         reason = exc.message.removeprefix(f"{entry.path}: ")
         result = FixResult(entry.path, "skipped", (), "", None, reason=reason)

@@ -555,3 +555,16 @@ def test_commit_with_core_hooks_path(repo, run_hc, commit, fake_engine):
 
     assert done.returncode != 0
     assert "modified a.py — review and git add" in done.stderr
+
+
+def test_oversized_source_is_skipped_without_blocking_the_commit(hooked, commit):
+    big = b"[" + b"1, " * 100 + b"(\n"  # broken, but over the limit set below
+    stage(hooked, "data.json", big)
+
+    done = commit(
+        hooked, "-m", "x", env={"HC_BACKEND": "fake", "HC_FIX_MAX_FILE_BYTES": "100"}
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "skipped data.json: 303 bytes is over the 100-byte limit" in done.stderr
+    assert (hooked / "data.json").read_bytes() == big
