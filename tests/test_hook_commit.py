@@ -568,3 +568,16 @@ def test_oversized_source_is_skipped_without_blocking_the_commit(hooked, commit)
     assert done.returncode == 0, done.stderr
     assert "skipped data.json: 303 bytes is over the 100-byte limit" in done.stderr
     assert (hooked / "data.json").read_bytes() == big
+
+
+def test_staged_run_by_hand_from_a_subdirectory_names_paths_from_there(
+    repo, run_hc, fake_engine
+):
+    stage(repo, "pkg/b.py", BROKEN)
+
+    done = run_hc("fix", "--staged", cwd=repo / "pkg", env=fake_engine(REPLY))
+
+    assert done.returncode == 1
+    assert "modified b.py — review and git add" in done.stderr
+    assert done.stdout.startswith("--- a/pkg/b.py\n+++ b/pkg/b.py\n")
+    assert (repo / "pkg" / "b.py").read_bytes() == FIXED

@@ -142,7 +142,7 @@ def _tell_actions(state: AppState, root: Path, outcomes: list[StagedOutcome]) ->
             "partial": f"{shown}: partially staged; working tree not touched — "
             "the patch above fixes the staged version",
             "reported": f"{shown}: fix available",
-            "unfixable": f"{shown}: no verified fix{reason}",
+            "unfixable": f"{shown}: could not fix{reason}",
             "skipped": f"skipped {shown}: {outcome.reason}",
             "failed": f"{shown}: {outcome.reason}",
         }[outcome.action]
