@@ -78,7 +78,7 @@ def escalate(
         config.monthly_budget_usd,
         ledger.spent_since(month_start()),
     )
-    if needs_prompt(yes, interactive) and not _confirm(state, package):
+    if needs_prompt(yes, interactive) and not _confirm(state, package, estimate):
         from hybridcode.escalate.policy import NotSent
 
         raise NotSent("not sent: declined")
@@ -182,9 +182,12 @@ def _cost_text(estimate: CostEstimate) -> str:
     )
 
 
-def _confirm(state: AppState, package: Package) -> bool:
+def _confirm(state: AppState, package: Package, estimate: CostEstimate) -> bool:
+    total = estimate.total_usd
+    cost = "unknown cost" if total is None else f"up to ${total:.4f}"
     state.err.print(
-        f"Send this to Anthropic ({package.model})? [y/N] ",
+        f"Send {len(package.body):,} bytes to Anthropic ({package.model}, {cost})? "
+        "[y/N] ",
         end="",
         markup=False,
         highlight=False,
