@@ -1,4 +1,10 @@
-"""`hc escalate`: package context, show exactly what would be sent, send on consent."""
+"""`hc escalate`: package context, show exactly what would be sent, send on consent.
+
+On a terminal the answer renders as Markdown while it streams; a retry clears what
+was shown. Off a terminal the answer is printed once the stream has ended with
+message_stop, so a failed or retried stream never leaves a partial answer on stdout.
+Refusals that send nothing (no consent, declined, --max-cost, monthly budget) exit 2.
+"""
 
 from __future__ import annotations
 

@@ -48,6 +48,13 @@ class ApiTarget:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Bounded retries. timeout_s limits each connect, write and read of a request.
+
+    Known shortcoming: a server that keeps sending events (pings) within the
+    limit keeps a stream open; there is no cap on a whole answer's duration,
+    because real answers can stream for minutes.
+    """
+
     timeout_s: float
     max_retries: int
     backoff_s: float
