@@ -95,3 +95,16 @@ def test_question_is_redacted_too(repo: Path) -> None:
     )
     assert b"QUESTIONCANARY" not in package.body
     assert [r.where for r in package.redactions] == ["question"]
+
+
+def test_named_files_resolve_from_cwd_or_from_the_repo_root(repo: Path) -> None:
+    (repo / "src").mkdir()
+    (repo / "src" / "a.py").write_text("A = 1\n")
+    (repo / "src" / "b.py").write_text("B = 2\n")
+    package = build_package(
+        request(repo / "src", "x", files=(FileSpec("a.py"), FileSpec("src/b.py")))
+    )
+    assert [p.path for p in package.pieces if p.kind == "file"] == [
+        "src/a.py",
+        "src/b.py",
+    ]

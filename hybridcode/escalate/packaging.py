@@ -204,7 +204,11 @@ def _named_files(builder: _Builder) -> list[Piece]:
 
 
 def _repo_relative(root: Path, cwd: Path, name: str) -> str:
-    absolute = Path(os.path.normpath((cwd / name).absolute()))
+    """A -f path relative to cwd, or to the repo root as `hc ask` prints them."""
+    base_dir = cwd
+    if not os.path.lexists(cwd / name) and os.path.lexists(root / name):
+        base_dir = root
+    absolute = Path(os.path.normpath((base_dir / name).absolute()))
     for base in (root, root.resolve()):
         if absolute.is_relative_to(base) and absolute != base:
             return absolute.relative_to(base).as_posix()
