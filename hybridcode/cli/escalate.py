@@ -133,9 +133,7 @@ def manifest_lines(package: Package, estimate: CostEstimate) -> list[str]:
         f"  repo      {package.root} ({package.head})",
         f"  model     {package.model}",
     ]
-    for piece in package.pieces:
-        where, note = piece.where, f" ({piece.note})" if piece.note else ""
-        lines.append(f"  {piece.kind:<9} {where}{note}")
+    lines += _piece_lines(package)
     if not package.pieces:
         lines.append("  context   none found; only the question is sent")
     lines += _excluded_lines(package) + _redaction_lines(package)
@@ -146,6 +144,27 @@ def manifest_lines(package: Package, estimate: CostEstimate) -> list[str]:
     lines.append(f"  cost      {_cost_text(estimate)}")
     lines.append(f"  body      {len(package.body):,} bytes, sha256 {package.sha256}")
     return lines
+
+
+def _piece_lines(package: Package) -> list[str]:
+    """One line per piece; retrieved chunks of one file share a line, in order."""
+    chunks: dict[str, list[tuple[int, int]]] = {}
+    lines: list[str | tuple[str, str]] = []
+    for piece in package.pieces:
+        if piece.kind == "chunk":
+            if piece.path not in chunks:
+                lines.append(("chunk", piece.path))
+            chunks.setdefault(piece.path, []).append((piece.start, piece.end))
+            continue
+        note = f" ({piece.note})" if piece.note else ""
+        lines.append(f"  {piece.kind:<9} {piece.where}{note}")
+    return [
+        line
+        if isinstance(line, str)
+        else f"  chunk     {line[1]}:"
+        + ", ".join(f"{a}-{b}" for a, b in sorted(chunks[line[1]]))
+        for line in lines
+    ]
 
 
 def _excluded_lines(package: Package) -> list[str]:

@@ -32,6 +32,7 @@ SHARES = {"file": 0.45, "diff": 0.20, "notes": 0.05, "map": 0.10}
 NOTE_FILES = ("AGENTS.md",)
 README_NAMES = ("README.md", "README.rst", "README.txt", "README")
 README_HEAD_LINES = 60
+CHUNK_CANDIDATES = 3  # times ask.top_k: the frontier model can use more context
 MINIFIED_LINE_CHARS = 1000
 CHARS_PER_TOKEN = 3  # conservative for code: over-estimating protects the budget
 FILE_SPEC = re.compile(r"^(?P<path>.+?):(?P<start>\d+)(?:-(?P<end>\d+))?$")
@@ -73,7 +74,7 @@ class Piece:
     def where(self) -> str:
         if self.path:
             return f"{self.path}:{self.start}-{self.end}"
-        return f"{self.label or self.kind}: {self.end} lines"
+        return f"{self.label}: {self.end} lines" if self.label else f"{self.end} lines"
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,7 @@ def _chunks(builder: _Builder, named: list[Piece]) -> list[Piece]:
         builder.root,
         builder.texts,
         request.question,
-        request.top_k,
+        request.top_k * CHUNK_CANDIDATES,
         request.chunk_lines,
         request.max_file_bytes,
         request.cache_dir,
