@@ -179,8 +179,14 @@ def test_real_model_answers_with_grounded_sources(repo, run_hc, model_home):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "two files")
 
-    done = run_hc("ask", "--json", "what does greet return?", cwd=repo,
-                  env={"HC_ASK_MAX_TOKENS": "48"}, input="")
+    done = run_hc(
+        "ask",
+        "--json",
+        "what does greet return?",
+        cwd=repo,
+        env={"HC_ASK_MAX_TOKENS": "48"},
+        input="",
+    )
 
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)

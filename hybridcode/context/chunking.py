@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from hybridcode.context.languages import detect_language, grammar, parser
@@ -108,13 +108,20 @@ class Chunked:
 
 def tokenize(text: str) -> list[str]:
     """Lowercase words for BM25; identifiers also split on case and underscores."""
-    found: list[str] = []
-    for word in _WORD.findall(text):
-        found.extend(_word_tokens(word))
-    return found
+    seen = _SEEN
+    if len(seen) > 500_000:
+        seen.clear()
+    return [
+        token
+        for word in _WORD.findall(text)
+        for token in (seen.get(word) or seen.setdefault(word, _word_tokens(word)))
+    ]
 
 
-@lru_cache(maxsize=200_000)
+# Words already split: identifiers repeat so often that this halves indexing time.
+_SEEN: dict[str, tuple[str, ...]] = {}
+
+
 def _word_tokens(word: str) -> tuple[str, ...]:
     parts = [_stem(p.lower()) for p in _PART.findall(word)]
     parts = [p for p in parts if len(p) > 1 and p not in STOPWORDS]
@@ -159,13 +166,19 @@ def definition_spans(
     import tree_sitter
 
     tree = parse_bounded(language, source, timeout_s)
-    kinds = DEFINITIONS[language]
-    query = _query(language, kinds)
+    query = _query(language, DEFINITIONS[language])
     captured = tree_sitter.QueryCursor(query).captures(tree.root_node)
+    # Node.parent walks down from the root each time; match wrappers by end instead.
+    wrapped = {
+        wrapper.end_byte: wrapper.start_point.row
+        for wrapper in captured.get("wrapper", [])
+    }
     spans = []
     for node in captured.get("def", []):
-        outer = node.parent if node.parent and node.parent.type in WRAPPERS else node
-        first, last = outer.start_point.row, outer.end_point.row
+        first = min(
+            node.start_point.row, wrapped.get(node.end_byte, node.start_point.row)
+        )
+        last = node.end_point.row
         if last > first:
             name_node = node.child_by_field_name("name")
             name = (
@@ -214,7 +227,9 @@ def _query(language: str, kinds: tuple[str, ...]) -> tree_sitter.Query:
     import tree_sitter
 
     lang = grammar(language)
+    wrappers = [w for w in sorted(WRAPPERS) if lang.id_for_node_kind(w, True)]
     pattern = " ".join(f"({kind}) @def" for kind in kinds)
+    pattern += " ".join(f" ({kind}) @wrapper" for kind in wrappers)
     return tree_sitter.Query(lang, pattern)
 
 

@@ -17,6 +17,7 @@ import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from hybridcode.context.sourcefile import NotTextError, decode_source
 
 log = logging.getLogger(__name__)
 
-SCHEMA = 1
+SCHEMA = 2
 # A line longer than this marks a minified or generated file.
 MAX_LINE_CHARS = 2000
 LOCKFILES = frozenset(
@@ -334,14 +335,16 @@ class RepoIndex:
                 "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
                 [(r.path, r.blob, r.size, r.mtime_ns, r.skip, r.plain) for r in fresh],
             )
+            vocab = _Vocabulary(db)
             db.executemany(
                 "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (c.path, c.start, c.end, c.kind, c.name, c.text, _doc_tokens(c))
+                    (c.path, c.start, c.end, c.kind, c.name, c.text, vocab.ids(c))
                     for r in fresh
                     for c in r.chunks or []
                 ],
             )
+            vocab.save()
         return True
 
     def _ensure_bm25(self, db: sqlite3.Connection, changed: bool) -> bool:
@@ -359,7 +362,8 @@ class RepoIndex:
             if not rows:
                 self._bm25 = None
                 return changed
-            _build_bm25(target, rows)
+            vocab = dict(db.execute("SELECT token, id FROM vocab"))
+            _build_bm25(target, rows, vocab)
             rebuilt = True
         self._bm25 = bm25s.BM25.load(target, show_progress=False)
         self._doc_ids = np.load(target / "doc_ids.npy")
@@ -398,7 +402,8 @@ def _connect(path: Path, fingerprint: str) -> sqlite3.Connection:
         "CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, blob TEXT,"
         " size INTEGER, mtime_ns INTEGER, skip TEXT, plain TEXT);"
         "CREATE TABLE IF NOT EXISTS chunks(path TEXT, first_line INTEGER,"
-        " last_line INTEGER, kind TEXT, name TEXT, text TEXT, tokens TEXT);"
+        " last_line INTEGER, kind TEXT, name TEXT, text TEXT, tokens BLOB);"
+        "CREATE TABLE IF NOT EXISTS vocab(token TEXT PRIMARY KEY, id INTEGER);"
         "CREATE INDEX IF NOT EXISTS chunks_path ON chunks(path);"
     )
     found = db.execute("SELECT value FROM meta WHERE key = 'options'").fetchone()
@@ -406,6 +411,7 @@ def _connect(path: Path, fingerprint: str) -> sqlite3.Connection:
         with db:
             db.execute("DELETE FROM chunks")
             db.execute("DELETE FROM files")
+            db.execute("DELETE FROM vocab")
             db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('options', ?)", (fingerprint,)
             )
@@ -419,12 +425,15 @@ def _generation(db: sqlite3.Connection) -> str:
     return digest.hexdigest()[:16]
 
 
-def _build_bm25(target: Path, rows: list[tuple[int, str]]) -> None:
-    import bm25s
+def _build_bm25(
+    target: Path, rows: list[tuple[int, bytes]], vocab: dict[str, int]
+) -> None:
     import numpy as np
 
-    retriever = bm25s.BM25()
-    retriever.index([tokens.split() for _, tokens in rows], show_progress=False)
+    from hybridcode.context.bm25 import build_bm25
+
+    docs = [np.frombuffer(tokens, dtype=np.int32) for _, tokens in rows]
+    retriever = build_bm25(docs, vocab)
     scratch = target.with_name(f"{target.name}.tmp{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)
     retriever.save(scratch, show_progress=False)
@@ -441,10 +450,31 @@ def _drop_old(folder: Path, keep: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _doc_tokens(chunk: Chunk) -> str:
-    # The path and name count as words of the chunk: questions often name them.
-    words = tokenize(chunk.path) + tokenize(chunk.name) + tokenize(chunk.text)
-    return " ".join(words) or "_"
+class _Vocabulary:
+    """Token ids shared by every chunk of one index; ids only ever grow."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.known: dict[str, int] = dict(db.execute("SELECT token, id FROM vocab"))
+        self.added: dict[str, int] = {}
+
+    def ids(self, chunk: Chunk) -> bytes:
+        """The chunk's tokens as int32 ids; its path and name count as words too."""
+        import numpy as np
+
+        words = tokenize(chunk.path) + tokenize(chunk.name) + tokenize(chunk.text)
+        known, added = self.known, self.added
+        ids = []
+        for word in words:
+            found = known.get(word)
+            if found is None:
+                found = known[word] = added[word] = len(known)
+            ids.append(found)
+        return np.array(ids, dtype=np.int32).tobytes()
+
+    def save(self) -> None:
+        self.db.executemany("INSERT INTO vocab VALUES (?, ?)", self.added.items())
+        self.added = {}
 
 
 def _modified(root: Path) -> set[str]:
@@ -468,7 +498,7 @@ def _stat_skip(
         return "directory (nested repository?)", None
     if not stat.S_ISREG(info.st_mode):
         return "not a regular file", None
-    if not _inside(root, full.parent):
+    if not _inside_folder(root, full.parent):
         return "reached through a symlinked folder outside the repository", None
     if full.name in LOCKFILES:
         return "lockfile (generated)", None
@@ -489,6 +519,11 @@ def _symlink_reason(root: Path, full: Path) -> str:
     if not _inside(root, target):
         return "symlink to outside the repository"
     return "symlink (its target is indexed under its own path)"
+
+
+@lru_cache(maxsize=4096)
+def _inside_folder(root: Path, folder: Path) -> bool:
+    return _inside(root, folder)
 
 
 def _inside(root: Path, path: Path) -> bool:
