@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shlex
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +84,11 @@ def hook_status(root: Path) -> HookStatus:
 def install_hook(root: Path, python: str) -> str:
     """Install (or refresh) hc's hook; return "installed", "updated" or "chained"."""
     current = hook_status(root)
+    with _changing(current.path.parent):
+        return _install(current, python)
+
+
+def _install(current: HookStatus, python: str) -> str:
     hook, chained = current.path, current.path.with_name(CHAINED_NAME)
     script = hook_script(python).encode()
     if current.installed or not current.foreign:
@@ -107,10 +114,11 @@ def uninstall_hook(root: Path) -> str:
         )
     if not current.installed:
         return "absent"
-    if current.chained is not None:
-        os.replace(current.chained, current.path)
-        return "restored"
-    current.path.unlink()
+    with _changing(current.path.parent):
+        if current.chained is not None:
+            os.replace(current.chained, current.path)
+            return "restored"
+        current.path.unlink()
     return "removed"
 
 
@@ -146,8 +154,14 @@ def _check_chainable(hook: Path, chained: Path) -> None:
 
 
 def _write(hook: Path, script: bytes) -> None:
+    hook.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(hook, script, 0o755)
+
+
+@contextmanager
+def _changing(folder: Path) -> Iterator[None]:
+    """Turn a failure to change the hooks folder into a one-line usage error."""
     try:
-        hook.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(hook, script, 0o755)
-    except PermissionError:
-        raise InputError(f"cannot write {hook}: permission denied") from None
+        yield
+    except OSError as exc:
+        raise InputError(f"cannot change {folder}: {exc.strerror}") from None

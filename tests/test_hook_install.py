@@ -163,3 +163,14 @@ def test_outside_a_repo_is_a_usage_error(tmp_path, run_hc):
 
     assert done.returncode == 2
     assert "not inside a git work tree" in done.stderr
+
+
+def test_hooks_folder_that_cannot_be_made_is_a_clean_usage_error(repo, run_hc):
+    (repo / "not-a-folder").write_text("x")
+    git(repo, "config", "core.hooksPath", "not-a-folder/hooks")
+
+    done = run_hc("hook", "install", cwd=repo)
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("hc: error: cannot change ")
+    assert "Traceback" not in done.stderr
