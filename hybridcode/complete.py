@@ -101,10 +101,11 @@ def complete(engine: Engine, request: CompletionRequest) -> Completion:
     prefix, suffix = split_at(request.source.text, request.line, request.column)
     fim = reconcile(engine.fim_tokens(), request.fim_format)
     mode = "fim" if fim is not None or request.fim_as_text else "prefix"
-    prompt, used, labels = _prompt(engine, request, fim, prefix, suffix)
+    prompt, used, labels = build_prompt(engine, request, fim, prefix, suffix)
     built = time.monotonic()
 
-    options = _options(request, fim, mode, deadline)
+    single_line = request.max_lines == 1 or bool(suffix.split("\n", 1)[0].strip())
+    options = _options(request, fim, mode, deadline, single_line)
     generation = engine.complete(prompt, options)
     generated = time.monotonic()
 
@@ -141,13 +142,19 @@ def split_at(text: str, line: int, column: int) -> tuple[str, str]:
 
 
 def _options(
-    request: CompletionRequest, fim: FimTokens | None, mode: str, deadline: float
+    request: CompletionRequest,
+    fim: FimTokens | None,
+    mode: str,
+    deadline: float,
+    single_line: bool,
 ) -> GenerateOptions:
     fmt = request.fim_format
     if mode == "prefix":
         stop: tuple[str, ...] = PREFIX_STOPS
     else:
         stop = fmt.stop if fmt is not None else ()
+    if single_line:  # only the first line is kept: stop decoding at its end
+        stop = (*stop, "\n")
     return GenerateOptions(
         max_tokens=request.max_tokens,
         temperature=0.0,
@@ -169,7 +176,7 @@ def _timings(started: float, built: float, generated: float) -> dict[str, float]
 # --- the prompt ------------------------------------------------------------
 
 
-def _prompt(
+def build_prompt(
     engine: Engine,
     request: CompletionRequest,
     fim: FimTokens | None,

@@ -95,8 +95,10 @@ def _request(
     if with_context and language is not None:
         from hybridcode.context.signatures import gather_snippets
 
-        # Context is a nicety: it gets a tenth of the request's time at most.
-        limit = time.monotonic() + settings.deadline_ms / 10_000
+        # The work is bounded by file counts; this limit is only a safety net,
+        # since context cut short at different points would change the prompt's
+        # start and defeat the server's prompt cache.
+        limit = time.monotonic() + settings.deadline_ms / 4_000
         snippets = gather_snippets(path, source.text, position[0], language, limit)
     return CompletionRequest(
         source=source,

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 NEAR_BEFORE = 30  # lines above the cursor whose names count as "near"
 NEAR_AFTER = 5
-MAX_FILES = 300
+MAX_FILES = 100  # same-language files read, most likely first
 MAX_FILE_BYTES = 200_000
 MAX_SNIPPETS = 8
 MAX_SIGNATURE_LINES = 6
