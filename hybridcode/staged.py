@@ -187,19 +187,35 @@ def _apply(
     if request.check:
         return StagedOutcome(entry.path, REPORTED, result, exit_code=1)
     target = request.root / entry.path
-    if not _same_bytes(target, staged):
+    current = _staged_version_on_disk(target, staged, source)
+    if current is None:
         return StagedOutcome(entry.path, PARTIAL, result, exit_code=1)
     from hybridcode.fix import encode_fixed
 
-    atomic_write(target, encode_fixed(staged, source, result.fixed))
+    data, style = current
+    atomic_write(target, encode_fixed(data, style, result.fixed))
     return StagedOutcome(entry.path, WRITTEN, result, exit_code=1)
 
 
-def _same_bytes(path: Path, expected: bytes) -> bool:
-    """True when path is a regular file holding exactly `expected`."""
+def _staged_version_on_disk(
+    path: Path, staged: bytes, source: SourceText
+) -> tuple[bytes, SourceText] | None:
+    """The work tree file's bytes and style when it holds the staged version.
+
+    That is byte for byte, or, where git converts line endings on checkout
+    (core.autocrlf, eol=crlf), the same text in the file's own line endings;
+    the fix is then written in those. None when the file holds other work.
+    """
     try:
         if path.is_symlink() or not path.is_file():
-            return False
-        return path.read_bytes() == expected
+            return None
+        data = path.read_bytes()
     except OSError:
-        return False
+        return None
+    if data == staged:
+        return data, source
+    try:
+        on_disk = decode_source(data, str(path))
+    except NotTextError:
+        return None
+    return (data, on_disk) if on_disk.text == source.text else None

@@ -152,3 +152,16 @@ def test_work_tree_that_is_not_the_staged_file_is_not_written(repo, kind):
         assert (repo / "elsewhere.py").read_bytes() == BROKEN
     else:
         assert not (repo / "a.py").exists()
+
+
+def test_crlf_checkout_of_an_lf_index_counts_as_the_staged_version(repo):
+    (repo / ".gitattributes").write_bytes(b"*.py text eol=crlf\n")
+    stage(repo, "a.py", b"def f(:\r\n    pass\r\n")  # git stores it with LF
+    before = index(repo)
+    assert git(repo, "show", ":a.py") == BROKEN.decode()
+
+    [outcome] = fix_staged(request(repo), no_engine)
+
+    assert outcome.action == "written"
+    assert (repo / "a.py").read_bytes() == b"def f():\r\n    pass\r\n"
+    assert index(repo) == before
