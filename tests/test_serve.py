@@ -118,3 +118,57 @@ def test_a_stale_state_file_is_forgotten(run_hc, hc_home: Path, tmp_path: Path) 
     assert result.returncode == 1
     assert "no model server is running" in result.stderr
     assert not (hc_home / "data" / "serve.json").exists()
+
+
+@pytest.fixture
+def fake_server_process() -> Iterator[int]:
+    """A process whose command line names llama_cpp.server, as a live server's does."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "llama_cpp.server"]
+    )
+    try:
+        yield process.pid
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_local_commands_use_a_running_server_only_for_the_same_model(
+    hc_home: Path, fake_server_process: int
+) -> None:
+    from hybridcode.config import Settings, load_settings, user_paths
+    from hybridcode.engine.served import ServerState, served_settings, write_state
+
+    paths = user_paths()
+    write_state(
+        paths,
+        ServerState(
+            fake_server_process, "127.0.0.1", 8123, "smollm2-135m", "x.gguf", "", 4096
+        ),
+    )
+    same = served_settings(Settings(), paths)
+    other = load_settings(hc_home, {}, {"model.id": "qwen2.5-coder-1.5b-instruct"})
+    fake = load_settings(hc_home, {}, {"model.backend": "fake"})
+
+    assert same is not None
+    settings, _family = same
+    assert settings.model.backend == "openai"
+    assert settings.model.base_url == "http://127.0.0.1:8123"
+    assert settings.model.n_ctx == 4096
+    assert served_settings(other, paths) is None
+    assert served_settings(fake, paths) is None
+
+
+def test_configured_server_url_is_used_without_a_state_file(hc_home: Path) -> None:
+    from hybridcode.config import load_settings, user_paths
+    from hybridcode.engine.served import served_settings
+
+    settings = load_settings(hc_home, {}, {"complete.server_url": "http://127.0.0.1:9"})
+
+    served = served_settings(settings, user_paths())
+
+    assert served is not None
+    assert served[0].model.base_url == "http://127.0.0.1:9"
