@@ -195,3 +195,35 @@ def test_real_model_answers_with_grounded_sources(repo, run_hc, model_home):
     assert data["sources"][0]["source"] == "greet.py:1-3"
     assert data["finish_reason"] in {"stop", "length"}
     assert data["timings"]["generate_s"] > 0
+
+
+def test_on_a_terminal_the_answer_streams_then_sources(shop, hc_home, fake_engine):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HC_")}
+    env.update(fake_engine("streamed answer"), HC_HOME=str(hc_home), NO_COLOR="1")
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "hybridcode", "ask", "retry http"],
+        cwd=shop,
+        env=env,
+        stdin=follower,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            piece = os.read(leader, 4096)
+        except OSError:
+            break
+        if not piece:
+            break
+        output += piece
+    assert child.wait(timeout=60) == 0
+    text = output.decode().replace("\r\n", "\n")
+    assert text.startswith("streamed answer\n\nSources:\nbilling/retry.py:4-10\n")

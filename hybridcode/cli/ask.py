@@ -41,13 +41,20 @@ def ask_command(
 
     state = get_state(ctx)
     streaming = not as_json and not no_model and sys.stdout.isatty()
+    streamed: list[str] = []
+
+    def stream(text: str) -> None:
+        streamed.append(text)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
     request = AskRequest(
         question=question,
         cwd=state.cwd,
         files=tuple(files or ()),
         extra=_read_stdin(),
         use_model=not no_model,
-        on_text=_write if streaming else None,
+        on_text=stream if streaming else None,
     )
     engine = None if no_model else state.engine
     result = ask(request, state.settings.ask, state.paths.cache_dir, engine)
@@ -58,7 +65,7 @@ def ask_command(
         for chunk in result.sources:
             print(chunk.source)
     else:
-        _print_answer(result, streamed=streaming)
+        _print_answer(result, streamed=bool(streamed))
     _suggest(state, result)
 
 
@@ -74,11 +81,6 @@ def _read_stdin() -> str:
         return ""
     data = sys.stdin.buffer.read()
     return data.decode("utf-8", "replace").replace("\0", "")
-
-
-def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
 
 
 def _print_answer(result: AskResult, streamed: bool) -> None:

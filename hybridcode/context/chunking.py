@@ -153,7 +153,7 @@ def chunk_text(
         spans = definition_spans(language, text.encode("utf-8"), parse_timeout_s)
     except ParseTimeout:
         reason = f"parse took over {parse_timeout_s:g} s, indexed as plain text"
-        log.info("%s: %s", path, reason)
+        log.debug("%s: %s", path, reason)
         windows = _windows(path, lines, 0, len(lines), chunk_lines)
         return Chunked(windows, language, reason)
     return Chunked(_cover(path, lines, spans, chunk_lines), language)
