@@ -16,6 +16,12 @@ REPO_CONFIG_NAME = ".hybridcode.toml"
 USER_CONFIG_NAME = "config.toml"
 
 # Short environment names for the settings people change most often.
+# Other names for settings, accepted in config files and by `hc config set`.
+KEY_ALIASES = {
+    "anthropic.api_key": "escalate.api_key",
+    "anthropic.model": "escalate.model",
+}
+
 ENV_ALIASES = {
     "HC_MODEL": "model.id",
     "HC_BACKEND": "model.backend",
@@ -169,6 +175,7 @@ def set_user_value(paths: Paths, key: str, value: str) -> Path:
     """Store one setting in the user config file (mode 600) and return its path."""
     import tomli_w
 
+    key = KEY_ALIASES.get(key, key)
     if key not in known_keys():
         raise ConfigError(f"unknown setting '{key}'", "see `hc config list`")
     _coerce(key, value)
@@ -198,7 +205,8 @@ def _flatten(data: Mapping[str, Any]) -> dict[str, Any]:
         if not isinstance(values, Mapping):
             raise ConfigError(f"config: '{section}' must be a table like [{section}]")
         for name, value in values.items():
-            flat[f"{section}.{name}"] = value
+            key = f"{section}.{name}"
+            flat[KEY_ALIASES.get(key, key)] = value
     return flat
 
 

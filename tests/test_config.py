@@ -58,3 +58,13 @@ def test_bad_repo_config_is_a_config_error(tmp_path: Path, content: str, fragmen
     (tmp_path / ".hybridcode.toml").write_text(content)
     with pytest.raises(ConfigError, match=fragment):
         load_settings(tmp_path, {"HC_HOME": str(tmp_path / "h")})
+
+
+def test_anthropic_api_key_is_an_alias_stored_privately(run_hc, hc_home: Path):
+    result = run_hc("config", "set", "anthropic.api_key", input="sk-test-alias\n")
+    assert result.returncode == 0, result.stderr
+    listing = run_hc("config", "list")
+    assert "escalate.api_key = (set)" in listing.stdout
+    assert "sk-test-alias" not in listing.stdout + listing.stderr
+    refused = run_hc("config", "set", "anthropic.api_key", "sk-on-the-command-line")
+    assert refused.returncode == 2

@@ -45,7 +45,10 @@ def set_setting(
     from hybridcode.config import set_user_value
     from hybridcode.errors import InputError
 
+    from hybridcode.config import KEY_ALIASES
+
     state = get_state(ctx)
+    key = KEY_ALIASES.get(key, key)
     if key in SECRET_KEYS and value is not None:
         raise InputError(
             f"{key} is a secret: do not pass it on the command line",
