@@ -42,10 +42,8 @@ def set_setting(
     For secrets such as escalate.api_key, leave VALUE out: it is read from the
     terminal without echo, or from stdin, so it never lands in shell history.
     """
-    from hybridcode.config import set_user_value
+    from hybridcode.config import KEY_ALIASES, set_user_value
     from hybridcode.errors import InputError
-
-    from hybridcode.config import KEY_ALIASES
 
     state = get_state(ctx)
     key = KEY_ALIASES.get(key, key)
