@@ -130,8 +130,14 @@ def complete(engine: Engine, request: CompletionRequest) -> Completion:
         finish_reason=generation.finish_reason,
         timings_ms=_timings(started, built, generated),
         context=labels,
-        note=None if mode == "fim" else FALLBACK_NOTE,
+        note=None if mode == "fim" else _fallback_note(request.fim_format),
     )
+
+
+def _fallback_note(fmt: FimFormat | None) -> str:
+    if fmt is None:
+        return FALLBACK_NOTE
+    return f"{FALLBACK_NOTE} (models.toml says {fmt.family}; the GGUF has none)"
 
 
 def split_at(text: str, line: int, column: int) -> tuple[str, str]:

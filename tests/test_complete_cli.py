@@ -215,3 +215,17 @@ def test_signatures_from_other_repo_files_are_given_as_context(
     )
     assert bare.returncode == 0
     assert "shapes/geom.py" not in recorded_prompts(tmp_path)[-1]
+
+
+def test_fallback_note_names_the_registry_family_the_gguf_lacks(
+    run_hc, fake_engine, tmp_path: Path
+) -> None:
+    (tmp_path / "f.py").write_text(SOURCE)
+    env = {**fake_engine(" + 1"), "HC_MODEL": "qwen2.5-coder-1.5b-instruct"}
+
+    result = run_hc("complete", "f.py:2:13", cwd=tmp_path, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "models.toml says qwen2.5-coder" in result.stderr
+    (prompt,) = recorded_prompts(tmp_path)
+    assert "<|fim_prefix|>" not in prompt
