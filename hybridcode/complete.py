@@ -100,7 +100,8 @@ def complete(engine: Engine, request: CompletionRequest) -> Completion:
     deadline = started + request.deadline_s
     prefix, suffix = split_at(request.source.text, request.line, request.column)
     fim = reconcile(engine.fim_tokens(), request.fim_format)
-    mode = "fim" if fim is not None or request.fim_as_text else "prefix"
+    as_text = request.fim_as_text and request.fim_format is not None
+    mode = "fim" if fim is not None or as_text else "prefix"
     prompt, used, labels = build_prompt(engine, request, fim, prefix, suffix)
     built = time.monotonic()
 
