@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass, replace
 
@@ -19,6 +20,47 @@ EXTRA_TOKENS = {
     "bash": ("fi", "done", "`"),
 }
 INDENTED = {"python", "yaml"}
+BRACED = {"javascript", "typescript", "tsx", "go", "rust", "java", "c", "cpp"}
+PAIRS = {"(": ")", "[": "]", "{": "}"}
+SPLIT_TOKENS = ("(", "[", "{", ".", ",", '"', "'")
+KIND_COST = {
+    "delete": 6,
+    "delete-quote": 30,
+    "delete-word": 40,
+    "line-start": 100,
+    "empty-pair": 10,
+    "split": 3,
+}
+# Names every file may use without defining them.
+GLOBALS = {
+    "python": set(dir(builtins)) | {"self", "cls"},
+    "javascript": {
+        "Array",
+        "Boolean",
+        "Date",
+        "Error",
+        "JSON",
+        "Map",
+        "Math",
+        "Number",
+        "Object",
+        "Promise",
+        "RegExp",
+        "Set",
+        "String",
+        "Symbol",
+        "TypeError",
+        "console",
+        "module",
+        "exports",
+        "require",
+        "process",
+        "Buffer",
+        "undefined",
+        "arguments",
+    },
+}
+GLOBALS["typescript"] = GLOBALS["tsx"] = GLOBALS["javascript"]
 REACH = 80  # columns around the error considered on long lines
 LINE_END_TOKENS = (")", "]", "}", ",", ":", ";", '"', "'")
 
@@ -106,6 +148,7 @@ def token_edits(
     tokens = COMMON_TOKENS + EXTRA_TOKENS.get(language, ())
     previous = _previous_code_row(lines, row)
     at_line_start = row < len(lines) and col <= _indent_width(lines[row])
+    words = _Vocabulary(text, language)
     for at in _rows_near(lines, issue):
         away = abs(at - row) * 100
         for new_line, spot in _keyword_fixes(lines[at], language, text):
@@ -117,13 +160,79 @@ def token_edits(
         for new_line, spot, kind in _insertions_and_deletions(lines[at], tokens, focus):
             if kind == "line-end" and (at == row or (at == previous and at_line_start)):
                 cost = 0
+            elif not lines[at].strip():
+                cost = 20 + abs(at - row)
             else:
                 cost = away + (abs(spot - col) if at == row else 30)
-                cost += {"delete": 4, "delete-spaced": 5, "line-start": 100}.get(
-                    kind, 0
-                )
+                cost += KIND_COST.get(kind, 0)
+            cost += 25 * words.novelty(lines[at], new_line)
             add(at, new_line, (4, cost))
+    if language in BRACED:
+        for at, new_line in _block_braces(lines, row):
+            add(at, new_line, (4, -5))
     return sorted(edits.values(), key=lambda e: e.rank)
+
+
+def _block_braces(lines: list[str], row: int) -> list[tuple[int, str]]:
+    """Braces the indentation asks for: a block opened without `{`, closed without `}`.
+
+    A line ending in `)` (or `else`, `=>`, `try`, `do`) followed by a deeper line
+    opens a block; a whitespace-only line indented less than the code above it
+    is where a `}` went missing.
+    """
+    found: list[tuple[int, str]] = []
+    low = max(row - 80, 0)
+    for at in range(low, min(row + 2, len(lines))):
+        line = lines[at]
+        below = _next_code_row(lines, at)
+        if (
+            line.strip()
+            and below is not None
+            and (
+                _indent_width(lines[below]) > _indent_width(line)
+                and line.rstrip().endswith((")", "else", "=>", "try", "do"))
+            )
+        ):
+            gap = "" if line.endswith(" ") else " "
+            found.append((at, line + gap + "{"))
+        if line and not line.strip() and at > 0:
+            above = _previous_code_row(lines, at)
+            if above >= 0 and _indent_width(lines[above]) > len(line):
+                found.append((at, line + "}"))
+    return found
+
+
+def _next_code_row(lines: list[str], row: int) -> int | None:
+    for below in range(row + 1, min(row + 20, len(lines))):
+        if lines[below].strip():
+            return below
+    return None
+
+
+class _Vocabulary:
+    """Names the file uses; a repair that leaves a name used nowhere else is suspect."""
+
+    def __init__(self, text: str, language: str) -> None:
+        self.counts: dict[str, int] = {}
+        for word in _WORD.findall(text):
+            self.counts[word] = self.counts.get(word, 0) + 1
+        self.keywords = set(KEYWORDS.get(language, "").split())
+        self.keywords |= GLOBALS.get(language, set())
+
+    def novelty(self, old: str, new: str) -> int:
+        """Unknown names in new minus unknown names in old (old's own uses removed)."""
+        own: dict[str, int] = {}
+        for word in _WORD.findall(old):
+            own[word] = own.get(word, 0) + 1
+        return self._unknown(new, own) - self._unknown(old, own)
+
+    def _unknown(self, line: str, own: dict[str, int]) -> int:
+        return sum(
+            1
+            for word in _WORD.findall(line)
+            if word not in self.keywords
+            and self.counts.get(word, 0) - own.get(word, 0) <= 0
+        )
 
 
 def _rows_near(lines: list[str], issue: SyntaxIssue) -> list[int]:
@@ -170,7 +279,7 @@ def _keyword_fixes(line: str, language: str, text: str) -> list[tuple[str, int]]
     fixes = []
     for match in _WORD.finditer(line):
         word = match.group()
-        if word in known or len(word) < 2:
+        if word in known:
             continue
         if len(re.findall(rf"\b{re.escape(word)}\b", text)) > 2:
             continue  # a name used elsewhere is a name, not a typo
@@ -235,7 +344,9 @@ def _insertions_and_deletions(
     """(new line, column, kind) for one token inserted or deleted.
 
     Kinds: "line-end" (a token people often forget there), "line-start" (a
-    separator before the first token, which nobody writes), "insert", "delete".
+    separator before the first token, which nobody writes), "empty-pair" (an
+    opener right before its closer), "split" (inside a name, where a lost
+    bracket joins two names), "insert", and the deletions.
     """
     found: list[tuple[str, int, str]] = []
     start, end = _indent_width(line), len(line.rstrip())
@@ -243,20 +354,40 @@ def _insertions_and_deletions(
         if not _in_reach(spot, focus, end):
             continue
         for token in tokens:
-            kind = "insert"
-            if spot == end and token in LINE_END_TOKENS:
-                kind = "line-end"
-            elif spot == start and token in ",;:.":
-                kind = "line-start"
-            found.append((line[:spot] + token + line[spot:], spot, kind))
+            found.append(
+                (
+                    line[:spot] + token + line[spot:],
+                    spot,
+                    _insert_kind(line, spot, token, start, end),
+                )
+            )
     for match in _TOKEN.finditer(line):
         first, stop = match.span()
         if not _in_reach(first, focus, end):
             continue
-        found.append((line[:first] + line[stop:], first, "delete"))
+        word = match.group()
+        kind = "delete-word" if word[0].isalnum() or word[0] == "_" else "delete"
+        kind = "delete-quote" if word in "\"'`" else kind
+        found.append((line[:first] + line[stop:], first, kind))
         if first > 0 and line[first - 1] == " ":
-            found.append((line[: first - 1] + line[stop:], first, "delete-spaced"))
+            found.append((line[: first - 1] + line[stop:], first, kind))
+        if focus is not None and kind == "delete-word" and abs(first - focus) <= 40:
+            for inner in range(first + 1, stop):
+                for token in SPLIT_TOKENS:
+                    found.append((line[:inner] + token + line[inner:], inner, "split"))
     return found
+
+
+def _insert_kind(line: str, spot: int, token: str, start: int, end: int) -> str:
+    if spot == end and token in LINE_END_TOKENS:
+        return "line-end"
+    if spot == start and token in ",;:.":
+        return "line-start"
+    after = line[spot : spot + 1]
+    before = line[spot - 1 : spot] if spot else ""
+    if PAIRS.get(token) == after or PAIRS.get(before) == token:
+        return "empty-pair"
+    return "insert"
 
 
 def _indent_width(line: str) -> int:

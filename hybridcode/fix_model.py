@@ -79,6 +79,7 @@ def model_edits(
             max_tokens=plan.max_tokens,
             temperature=0.0 if sample == 0 else settings.sample_temperature,
             seed=sample,
+            stop=("\n```\n",),  # the closing fence: what follows is chatter
         )
         reply = engine.chat(list(plan.messages), options)
         attempt.replies += 1
