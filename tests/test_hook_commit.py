@@ -399,14 +399,25 @@ def wait_for_group_exit(pgid: int, timeout: float = 60) -> None:
     raise AssertionError("the hook's processes did not exit")
 
 
+def wholly_staged_for_model(repo: Path) -> Snapshot:
+    """Work tree equals the index: hc would write its fix if it ran to the end."""
+    add_commit(repo, {"m.py": PARTIAL_HEAD})
+    stage(repo, "m.py", MODEL_INDEX)
+    return snapshot(repo)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["int", "term"])
 @pytest.mark.parametrize(
-    "sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"]
+    "prepare",
+    [partially_staged_for_model, wholly_staged_for_model],
+    ids=["partial", "whole"],
 )
 def test_c23_interrupted_during_model_call_keeps_everything(
-    hooked, hook_env, fake_engine, tmp_path, sig
+    hooked, hook_env, fake_engine, tmp_path, sig, prepare
 ):
-    before = partially_staged_for_model(hooked)
-    env = {**hook_env, **fake_engine({"text": MODEL_REPLY, "delay_s": 60})}
+    before = prepare(hooked)
+    # Had hc ignored the signal, it would write the fix once the 20 s are up.
+    env = {**hook_env, **fake_engine({"text": MODEL_REPLY, "delay_s": 20})}
     proc = subprocess.Popen(
         ["git", "commit", "-m", "try"],
         cwd=hooked,
@@ -424,7 +435,7 @@ def test_c23_interrupted_during_model_call_keeps_everything(
     assert proc.returncode != 0
     assert b"Traceback" not in err
     assert snapshot(hooked) == before
-    assert b"# WIP" not in staged(hooked, "m.py")
+    assert staged(hooked, "m.py") == MODEL_INDEX
     assert not list((hooked / ".git").glob("*.lock"))
 
 
