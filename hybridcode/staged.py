@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from hybridcode.config import FixSettings
@@ -113,7 +113,16 @@ def count_clean(request: StagedRequest) -> int | None:
 
 
 def _staged_blobs(request: StagedRequest) -> list[tuple[StagedFile, bytes]]:
-    entries = staged_files(request.root, request.git_env)
+    """Staged files that may be source, with their blobs, read in one git call.
+
+    Files whose name already rules them out (images, archives, docs) are never
+    read; a name without a suffix may still be a script with a shebang.
+    """
+    entries = [
+        entry
+        for entry in staged_files(request.root, request.git_env)
+        if detect_language(entry.path) is not None or not PurePath(entry.path).suffix
+    ]
     blobs = read_blobs(request.root, [e.blob for e in entries], request.git_env)
     return [(entry, blobs[entry.blob]) for entry in entries]
 

@@ -165,3 +165,12 @@ def test_crlf_checkout_of_an_lf_index_counts_as_the_staged_version(repo):
     assert outcome.action == "written"
     assert (repo / "a.py").read_bytes() == b"def f():\r\n    pass\r\n"
     assert index(repo) == before
+
+
+def test_shebang_script_without_suffix_is_checked(repo):
+    stage(repo, "bin/tool", b"#!/usr/bin/env python3\ndef f(:\n    pass\n")
+
+    [outcome] = fix_staged(request(repo), no_engine)
+
+    assert (outcome.path, outcome.action) == ("bin/tool", "written")
+    assert (repo / "bin" / "tool").read_bytes().endswith(b"def f():\n    pass\n")
