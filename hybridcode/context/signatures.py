@@ -181,7 +181,7 @@ def _signature(node: tree_sitter.Node, source: bytes, kinds: set[str]) -> str:
     whole = body is None or node.type == "type_spec"
     end = node.end_byte if whole else body.start_byte  # type: ignore[union-attr]
     text = source[node.start_byte : end].decode("utf-8", "replace").rstrip()
-    lines = text.split("\n")
+    lines = text.removesuffix("{").rstrip().split("\n")
     if body is not None and node.type in CLASSES:
         lines += [
             "    " + _signature(member, source, kinds).replace("\n", "\n    ")
@@ -189,7 +189,7 @@ def _signature(node: tree_sitter.Node, source: bytes, kinds: set[str]) -> str:
         ]
     if len(lines) > MAX_SIGNATURE_LINES:
         lines = [*lines[:MAX_SIGNATURE_LINES], "..."]
-    return "\n".join(line.rstrip("{ \t") for line in lines)
+    return "\n".join(lines)
 
 
 def _members(body: tree_sitter.Node, kinds: set[str]) -> list[tree_sitter.Node]:
