@@ -174,3 +174,63 @@ def test_hooks_folder_that_cannot_be_made_is_a_clean_usage_error(repo, run_hc):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("hc: error: cannot change ")
     assert "Traceback" not in done.stderr
+
+
+def test_interpreter_path_with_spaces_and_quotes_round_trips(repo):
+    from hybridcode.hooks import hook_status, install_hook
+
+    odd = str(repo.parent / "my env's" / "bin" / "python")
+    install_hook(repo, odd)
+
+    assert hook_status(repo).python == odd
+    done = subprocess.run(["sh", "-n", str(hook_path(repo))], capture_output=True)
+    assert done.returncode == 0, done.stderr
+
+
+def point_hook_at(repo: Path, python: str) -> None:
+    text = hook_path(repo).read_text()
+    start = text.index("HC_PYTHON=")
+    end = text.index("\n", start)
+    hook_path(repo).write_text(text[:start] + f"HC_PYTHON={python}" + text[end:])
+
+
+def commit_env(hc_home: Path, path: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HC_", "GIT_"))}
+    return {**env, "HC_HOME": str(hc_home), "PATH": path}
+
+
+def test_hook_falls_back_to_hc_on_path_when_its_interpreter_is_gone(
+    repo, run_hc, hc_home
+):
+    run_hc("hook", "install", cwd=repo)
+    point_hook_at(repo, "/nonexistent/python")
+    (repo / "a.py").write_bytes(b"x = (\n")
+    git(repo, "add", "a.py")
+    status = run_hc("hook", "status", cwd=repo)
+    assert status.returncode == 1
+    assert "interpreter missing" in status.stdout
+
+    venv_bin = str(Path(sys.executable).parent)
+    with_hc = commit_env(hc_home, f"{venv_bin}:/usr/bin:/bin")
+    done = subprocess.run(
+        ["git", "commit", "-qm", "x"],
+        cwd=repo,
+        env=with_hc,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "modified a.py — review and git add" in done.stderr
+
+    without = commit_env(hc_home, "/usr/bin:/bin")
+    done = subprocess.run(
+        ["git", "commit", "-qm", "x"],
+        cwd=repo,
+        env=without,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "/nonexistent/python is gone; run 'hc hook install' again" in done.stderr
