@@ -1,8 +1,9 @@
 """Staged mode: fix what the index will commit, following the pre-commit convention.
 
 The index is only read, never written, and nothing is stashed: a fix goes to the
-working tree file only when that file is byte for byte the staged version, so
-unstaged work can never be touched. Every write is atomic.
+working tree file only when that file is the staged version (byte for byte, or
+in the line endings git checks out), so unstaged work can never be touched.
+Every write is atomic.
 """
 
 from __future__ import annotations
