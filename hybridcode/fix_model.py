@@ -163,6 +163,21 @@ def region_edits(
         if tag == "replace" and i2 - i1 == j2 - j1 > 1:
             pieces += [(i1 + k, i1 + k + 1, j1 + k, j1 + k + 1) for k in range(i2 - i1)]
     edits = [whole]
+    if len(new) > len(old):
+        # The model often answers with more than it was given (the whole
+        # function around one statement): the best-matching run of lines.
+        def likeness(start: int) -> float:
+            run = new[start : start + len(old)]
+            return difflib.SequenceMatcher(None, "\n".join(old), "\n".join(run)).ratio()
+
+        start = max(range(len(new) - len(old) + 1), key=likeness)
+        body_run = textwrap.dedent("\n".join(new[start : start + len(old)]))
+        run = tuple(
+            plan.indent + line if line.strip() else "" for line in body_run.split("\n")
+        )
+        edits.append(
+            Edit(first, last, run, (5, sample, _size(old, list(run))), "model")
+        )
     if len(pieces) > 1:
         for i1, i2, j1, j2 in pieces:
             size = _size(old[i1:i2], new[j1:j2])
@@ -179,11 +194,12 @@ def region_edits(
 
 
 def _preference(regions: list[syntax.Region]) -> list[syntax.Region]:
-    """Innermost definition first, then ever smaller regions inside it."""
+    """The innermost whole statement first, then ever smaller regions inside it.
+
+    A small model rewrites a short region best, and the reply is short too.
+    """
     inner = [r for r in regions if r.kind != "file"] or regions
-    preferred = next(
-        (i for i, r in enumerate(inner) if r.is_definition), len(inner) - 1
-    )
+    preferred = next((i for i, r in enumerate(inner) if r.is_statement), len(inner) - 1)
     return [inner[i] for i in range(preferred, -1, -1)]
 
 

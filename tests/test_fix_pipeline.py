@@ -115,6 +115,13 @@ def test_model_reply_chatter_and_indent_are_cleaned() -> None:
     assert result.fixed == "class A:\n    def f(self, x):\n        return x * 2\n"
 
 
+def test_reply_wider_than_the_region_is_matched_to_it() -> None:
+    text = "def f(x):\n    y = 1\n    if y:\n        return x +* * 2\n"
+    _, opener = engine_with("def f(x):\n    y = 1\n    if y:\n        return x * 2\n")
+    result = fix("m.py", text, opener)
+    assert result.fixed == text.replace("x +* * 2", "x * 2")
+
+
 def test_smallest_verified_change_wins() -> None:
     # The reply also renames g(); only the hunk that repairs f() is applied.
     text = "def f(x):\n    y = 1\n    return x +* * 2\n"
@@ -141,8 +148,8 @@ def test_unusable_replies_leave_the_file_alone(reply) -> None:
     assert "no verified fix" in result.reason
 
 
-def test_reply_that_breaks_something_else_is_rejected() -> None:
-    _, opener = engine_with("def f(x):\n    return x * 2\n  oops(\n")
+def test_reply_that_adds_another_error_is_rejected() -> None:
+    _, opener = engine_with("def f(x):\n    return (x * 2\n")
     result = fix("m.py", NEEDS_MODEL, opener)
     assert result.status == "unfixable"
 

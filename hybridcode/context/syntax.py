@@ -36,6 +36,19 @@ DEFINITION_WORDS = (
     "arrow",
 )
 
+STATEMENT_WORDS = (
+    "statement",
+    "declaration",
+    "definition",
+    "ERROR",
+    "clause",
+    "item",
+    "pair",
+    "element",
+    "command",
+    "assignment",
+)
+
 
 @dataclass(frozen=True)
 class SyntaxIssue:
@@ -59,6 +72,10 @@ class Region:
     @property
     def is_definition(self) -> bool:
         return any(word in self.kind for word in DEFINITION_WORDS)
+
+    @property
+    def is_statement(self) -> bool:
+        return self.is_definition or any(w in self.kind for w in STATEMENT_WORDS)
 
 
 def check_syntax(text: str, language: str) -> list[SyntaxIssue]:
