@@ -250,11 +250,12 @@ class _Repair:
             ordered = sorted(edits, key=lambda e: e.rank)
             survivors = [e for e in ordered[:reach] if window.improves(e)]
         survivors.sort(key=lambda e: e.rank)
-        before = syntax.error_sites(text, self.language)
+        python = self.language == "python"  # judged by compile(), not tree-sitter
+        before = [] if python else syntax.error_sites(text, self.language)
         chosen: tuple[tuple[int, tuple[float, ...]], str] | None = None
         for edit in survivors[:FULL_CHECKS]:
             candidate = edit.apply(lines)
-            remaining = _verify(text, candidate, edit, self.language, before, issue)
+            remaining = _verify(candidate, edit, self.language, before, issue)
             if remaining is None:
                 continue
             score = (remaining, edit.rank)
@@ -308,7 +309,6 @@ def _local_score(text: str, language: str, edited_through: int) -> tuple[int, in
 
 
 def _verify(
-    old: str,
     new: str,
     edit: Edit,
     language: str,
