@@ -20,6 +20,7 @@ STABLE_LINES = 16  # a cut prefix starts on a multiple of this, so typing keeps 
 CONTEXT_SHARE = 4  # extra context takes at most 1/4 of the prompt budget
 SUFFIX_SHARE = 4  # a cut suffix keeps at most 1/4 of the budget
 PREFIX_STOPS = ("\n\n\n",)
+BLOCK_OPENERS = (":", "{", "(", "[", "=>", "\\")  # a line ending so continues below
 FALLBACK_NOTE = "this model has no FIM tokens; completing from the prefix only"
 COMMENT_MARKERS = {"python": "#", "ruby": "#", "bash": "#", "yaml": "#", "toml": "#"}
 
@@ -105,12 +106,12 @@ def complete(engine: Engine, request: CompletionRequest) -> Completion:
     prompt, used, labels = build_prompt(engine, request, fim, prefix, suffix)
     built = time.monotonic()
 
-    single_line = request.max_lines == 1 or bool(suffix.split("\n", 1)[0].strip())
+    before = prefix.rsplit("\n", 1)[-1]
+    single_line = request.max_lines == 1 or one_line_wanted(before, suffix)
     options = _options(request, fim, mode, deadline, single_line)
     generation = engine.complete(prompt, options)
     generated = time.monotonic()
 
-    before = prefix.rsplit("\n", 1)[-1]
     text, replaced = clean_completion(
         generation.text,
         before,
@@ -139,6 +140,20 @@ def _fallback_note(fmt: FimFormat | None) -> str:
     if fmt is None:
         return FALLBACK_NOTE
     return f"{FALLBACK_NOTE} (models.toml says {fmt.family}; the GGUF has none)"
+
+
+def one_line_wanted(before: str, suffix: str) -> bool:
+    """Whether only the rest of the cursor's line is wanted.
+
+    True with code after the cursor, or mid-statement (text before the cursor
+    that does not open a block): finishing the line is what is being typed,
+    and stopping there keeps each keystroke's request short.
+    """
+    after = suffix.split("\n", 1)[0]
+    if after.strip():
+        return True
+    typed = before.rstrip()
+    return bool(typed.strip()) and not typed.endswith(BLOCK_OPENERS)
 
 
 def split_at(text: str, line: int, column: int) -> tuple[str, str]:
@@ -343,8 +358,11 @@ def clean_completion(
     lines = text.split("\n")
     lines[0], replaced, base = _fix_first_indent(lines[0], before, after)
 
-    if after.strip():
+    if one_line_wanted(before, suffix):
         single = _drop_rest_of_line(lines[0], after)
+        single = (
+            "\n".join(_close_brackets([single], following)) if not after else single
+        )
         return (single, 0) if single.strip() else ("", 0)
     lines = _block_lines(lines, base, following, max_lines)
     lines = _close_brackets(lines, following)

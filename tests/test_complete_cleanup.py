@@ -17,18 +17,22 @@ def clean(
 @pytest.mark.parametrize(
     ("raw", "before", "suffix", "expected"),
     [
-        ("x + 1\n    return y\nz = 3", "    y = ", "\n", "x + 1\n    return y"),
+        ("y = 1\n    return y\nz = 3", "    ", "\n", "y = 1\n    return y"),
+        ("x + 1\n    return y", "    y = ", "\n", "x + 1"),
+        ("\n        return 1", "    if x:", "\n", "\n        return 1"),
         ("pass\n\ndef other():\n    pass", "    ", "\n", "pass"),
         ("a, b)", "print(", ")\n", "a, b"),
         ("foo()", "print(", ")\n", "foo()"),
         ("(2, 3))", "print(area", "(2, 3))\n", ""),
         ("   \n\n", "x = ", "\n", ""),
         ("items[0", "first = ", "\n", "items[0]"),
-        ("{\n    a: 1,", "const o = ", "\n", "{\n    a: 1,\n}"),
+        ("\n    a: 1,", "const o = {", "\n", "\n    a: 1,"),
         ("1\n}\nfunction g() {", "  return ", "\n}\n", "1"),
     ],
     ids=[
         "dedent-ends-block",
+        "mid-statement-one-line",
+        "block-opener-continues",
         "blank-then-new-def",
         "closer-in-suffix",
         "own-closer-kept",
@@ -47,6 +51,10 @@ def test_stops_after_max_lines() -> None:
     raw = "\n".join(f"    x{n} = {n}" for n in range(20))
 
     assert clean(raw, "    ", max_lines=3).count("\n") == 2
+
+
+def test_block_opened_by_a_multiline_completion_is_closed() -> None:
+    assert clean("if (x) {\n  y();", "  ") == "if (x) {\n  y();\n}"
 
 
 def test_deadline_keeps_only_whole_lines() -> None:
