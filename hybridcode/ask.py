@@ -36,8 +36,10 @@ SYSTEM = (
 NO_MATCH = "Nothing in the repository matched the question."
 # How many candidates to rank before fitting them into the model's window.
 CANDIDATES = 3
-# A hit scoring at least this share of the best one counts as relevant.
-RELEVANT = 0.25
+# Among the top_k hits, those scoring this share of the best count for spread;
+# those scoring RELEVANT of it should have fit in the window.
+RELATED = 0.25
+RELEVANT = 0.5
 
 DESIGN_WORDS = frozenset(
     """
@@ -233,14 +235,15 @@ def escalation_for(
     parts: list[tuple[float, str]] = []
     parts.extend(_design_words(question))
     relevant = [h for h in hits if h.score >= RELEVANT * hits[0].score]
-    parts.extend(_spread(relevant))
+    top = hits[: settings.top_k]
+    parts.extend(_spread([h for h in top if h.score >= RELATED * hits[0].score]))
     missing = [h for h in relevant if h.chunk not in sources]
-    if sources and missing:
-        parts.append((0.2, f"{len(missing)} relevant chunks did not fit the window"))
+    if sources and len(missing) >= 2:
+        parts.append((0.15, f"{len(missing)} relevant chunks did not fit the window"))
     if logprobs:
         parts.extend(_uncertainty(logprobs))
     if truncated:
-        parts.append((0.1, "the answer hit the token limit"))
+        parts.append((0.05, "the answer hit the token limit"))
     score = min(1.0, sum(weight for weight, _ in parts))
     return Escalation(
         round(score, 2),
@@ -268,20 +271,18 @@ def _design_words(question: str) -> list[tuple[float, str]]:
     words |= {p for p in DESIGN_PHRASES if p in lowered}
     if not words:
         return []
-    weight = min(0.45, 0.35 + 0.05 * (len(words) - 1))
+    # One design word is weak evidence ("where is the design doc?"); two are not.
+    weight = 0.4 if len(words) == 1 else 0.6
     listed = ", ".join(sorted(words))
     return [(weight, f"asks about design ({listed})")]
 
 
-def _spread(relevant: Sequence[Hit]) -> list[tuple[float, str]]:
-    files = {h.chunk.path for h in relevant}
-    modules = {PurePosixPath(p).parts[0] for p in files if "/" in p}
-    found = []
-    if len(files) >= 3:
-        found.append((0.25 if len(files) >= 5 else 0.15, f"spans {len(files)} files"))
-    if len(modules) >= 3:
-        found.append((0.1, f"spans {len(modules)} modules"))
-    return found
+def _spread(related: Sequence[Hit]) -> list[tuple[float, str]]:
+    files = {h.chunk.path for h in related}
+    folders = {str(PurePosixPath(p).parent) for p in files}
+    if len(files) < 4 or len(folders) < 3:
+        return []
+    return [(0.2, f"spans {len(files)} files in {len(folders)} folders")]
 
 
 def _uncertainty(logprobs: Sequence[float]) -> list[tuple[float, str]]:

@@ -227,3 +227,56 @@ def test_on_a_terminal_the_answer_streams_then_sources(shop, hc_home, fake_engin
     assert child.wait(timeout=60) == 0
     text = output.decode().replace("\r\n", "\n")
     assert text.startswith("streamed answer\n\nSources:\nbilling/retry.py:4-10\n")
+
+
+def _hits(*paths: str) -> list:
+    from hybridcode.context.chunking import Chunk
+    from hybridcode.context.index import Hit
+
+    return [
+        Hit(Chunk(p, 1, 5, "lines", "", "x"), 1.0 - n / 100)
+        for n, p in enumerate(paths)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "paths", "logprobs", "score", "reasons"),
+    [
+        (
+            "where is the design doc?",
+            ["docs/a.md"],
+            [-0.1],
+            0.4,
+            ["asks about design (design)"],
+        ),
+        (
+            "how should we migrate the schema?",
+            ["db/m.py"],
+            [-0.1],
+            0.6,
+            ["asks about design (migrate, schema, should we)"],
+        ),
+        (
+            "where is x set?",
+            ["a/x.py", "b/y.py", "c/z.py", "c/w.py"],
+            [-2.0],
+            0.5,
+            [
+                "spans 4 files in 3 folders",
+                "the local model is unsure (mean token probability 0.14)",
+            ],
+        ),
+    ],
+    ids=["one-design-word", "design-question", "spread-and-unsure"],
+)
+def test_escalation_score_is_explained(question, paths, logprobs, score, reasons):
+    from hybridcode.ask import escalation_for
+    from hybridcode.config import AskSettings
+
+    hits = _hits(*paths)
+    sources = [h.chunk for h in hits]
+
+    found = escalation_for(question, hits, sources, logprobs, AskSettings())
+
+    assert (found.score, list(found.reasons)) == (score, reasons)
+    assert found.suggested is (score >= 0.6)
