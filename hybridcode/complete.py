@@ -108,7 +108,8 @@ def complete(engine: Engine, request: CompletionRequest) -> Completion:
 
     before = prefix.rsplit("\n", 1)[-1]
     single_line = request.max_lines == 1 or one_line_wanted(before, suffix)
-    options = _options(request, fim, mode, deadline, single_line)
+    line_has_code = bool((before + suffix.split("\n", 1)[0]).strip())
+    options = _options(request, fim, mode, deadline, single_line, line_has_code)
     generation = engine.complete(prompt, options)
     generated = time.monotonic()
 
@@ -169,13 +170,14 @@ def _options(
     mode: str,
     deadline: float,
     single_line: bool,
+    line_has_code: bool,
 ) -> GenerateOptions:
     fmt = request.fim_format
     if mode == "prefix":
         stop: tuple[str, ...] = PREFIX_STOPS
     else:
         stop = fmt.stop if fmt is not None else ()
-    if single_line:  # only the first line is kept: stop decoding at its end
+    if single_line and line_has_code:  # only this line is kept: stop at its end
         stop = (*stop, "\n")
     return GenerateOptions(
         max_tokens=request.max_tokens,
@@ -334,6 +336,7 @@ def context_block(
 # --- cleanup ---------------------------------------------------------------
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
+LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 CLOSERS = {v: k for k, v in OPENERS.items()}
 
 
@@ -355,6 +358,10 @@ def clean_completion(
     cut_short = finish_reason in ("deadline", "length")
     if cut_short and "\n" in text and not text.endswith("\n"):
         text = text[: text.rfind("\n")]  # keep only whole lines
+    if not (before + after).strip():
+        # On a blank line a model often ends "its" line first and writes the
+        # code on the next one; that code is what belongs at the cursor.
+        text = LEADING_BLANK_LINES.sub("", text)
     lines = text.split("\n")
     lines[0], replaced, base = _fix_first_indent(lines[0], before, after)
 

@@ -53,6 +53,10 @@ def test_stops_after_max_lines() -> None:
     assert clean(raw, "    ", max_lines=3).count("\n") == 2
 
 
+def test_on_a_blank_line_code_the_model_put_on_the_next_line_is_used() -> None:
+    assert clean("\n        return x\n", "        ", max_lines=1) == "return x"
+
+
 def test_block_opened_by_a_multiline_completion_is_closed() -> None:
     assert clean("if (x) {\n  y();", "  ") == "if (x) {\n  y();\n}"
 
