@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 RESERVED_TOKENS = 8  # FIM markers and a margin for tokenizer merges at the seams
 STABLE_LINES = 16  # a cut prefix starts on a multiple of this, so typing keeps it
+LINE_RESERVE = 256  # tokens held for the cursor's line, in steps of this
 CONTEXT_SHARE = 4  # extra context takes at most 1/4 of the prompt budget
 SUFFIX_SHARE = 4  # a cut suffix keeps at most 1/4 of the budget
 PREFIX_STOPS = ("\n\n\n",)
@@ -253,20 +254,33 @@ def fit_window(
 
 
 def _keep_tail(text: str, budget: int, cost: int, measure: Measure) -> str:
-    """Keep the last lines of text that fit, starting on a stable line number."""
+    """Keep the last lines of text that fit, starting on a stable line number.
+
+    The cursor's line changes with every keystroke and the lines above it do
+    not, so the start is chosen from those lines alone: typing a line keeps the
+    prompt's start, and the server's prompt cache with it.
+    """
     if cost <= budget:
         return text
-    pieces = text.splitlines(keepends=True)
-    per_char = cost / max(1, len(text))
-    keep = _count_fitting(reversed(pieces), budget * 0.95 / per_char)
+    *fixed, last = text.splitlines(keepends=True) or [""]
+    fixed_text = "".join(fixed)
+    per_char = measure(fixed_text) / max(1, len(fixed_text))
+    # Bytes bound a line's token count; reserving them in whole steps keeps the
+    # room constant while a line is typed.
+    size = len(last.encode("utf-8")) + 1
+    step = min(LINE_RESERVE, max(16, budget // 8))
+    room = budget - -(-size // step) * step
+    keep = _count_fitting(reversed(fixed), room * 0.9 / max(per_char, 1e-6))
     while keep > 0:
-        start = len(pieces) - keep
-        start += -start % STABLE_LINES if keep > STABLE_LINES else 0
-        kept = "".join(pieces[start:])
+        start = len(fixed) - keep
+        start += -start % STABLE_LINES
+        kept = "".join(fixed[start:]) + last
         if measure(kept) <= budget:
             return kept
         keep = min(keep - 1, int(keep * 0.9))
-    return _cut_chars(pieces[-1] if pieces else "", budget, measure, from_end=True)
+    if measure(last) <= budget:
+        return last
+    return _cut_chars(last, budget, measure, from_end=True)
 
 
 def _keep_head(text: str, budget: int, cost: int, measure: Measure) -> str:

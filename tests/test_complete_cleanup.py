@@ -126,3 +126,18 @@ def test_a_single_line_longer_than_the_budget_is_cut_to_fit() -> None:
 
     assert 0 < len(kept_prefix) // 4 <= 200
     assert minified.endswith(kept_prefix)
+
+
+def test_window_start_holds_when_the_typed_text_costs_more_per_character() -> None:
+    body = "".join(f"value_{n} = compute({n})\n" for n in range(2000))
+    line = "result = xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx(items, tax)"
+
+    def measure(text: str) -> int:
+        return len(text.encode()) // 3 + text.count("x") * 2
+
+    starts = {
+        fit_window(body + line[:typed], "", 1500, measure)[0].split("\n", 1)[0]
+        for typed in range(len(line) + 1)
+    }
+
+    assert len(starts) == 1
