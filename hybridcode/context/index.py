@@ -215,15 +215,6 @@ class RepoIndex:
         ]
         return self._hits(ranked)
 
-    def chunks_of(self, only: Sequence[str]) -> list[Chunk]:
-        """Every stored chunk under the given paths, in file order."""
-        db = self._open()
-        rows = db.execute(
-            "SELECT path, first_line, last_line, kind, name, text FROM chunks "
-            "ORDER BY path, first_line"
-        )
-        return [Chunk(*row) for row in rows if _under(row[0], only)]
-
     # -- listing and reading ------------------------------------------------
 
     def _listing(self, scan: _Scan) -> Iterator[tuple[str, str | None]]:
@@ -354,21 +345,19 @@ class RepoIndex:
 
         generation = _generation(db)
         target = self.folder / f"bm25-{generation}"
-        rebuilt = False
-        if not (target / "doc_ids.npy").exists():
-            rows = db.execute(
-                "SELECT rowid, tokens FROM chunks ORDER BY rowid"
-            ).fetchall()
-            if not rows:
-                self._bm25 = None
-                return changed
-            vocab = dict(db.execute("SELECT token, id FROM vocab"))
-            _build_bm25(target, rows, vocab)
-            rebuilt = True
-        self._bm25 = bm25s.BM25.load(target, show_progress=False)
-        self._doc_ids = np.load(target / "doc_ids.npy")
+        if (target / "doc_ids.npy").exists():
+            self._bm25 = bm25s.BM25.load(target, show_progress=False)
+            self._doc_ids = np.load(target / "doc_ids.npy")
+            _drop_old(self.folder, target.name)
+            return False
+        rows = db.execute("SELECT rowid, tokens FROM chunks ORDER BY rowid").fetchall()
+        if not rows:
+            self._bm25 = None
+            return changed
+        vocab = dict(db.execute("SELECT token, id FROM vocab"))
+        self._bm25, self._doc_ids = _build_bm25(target, rows, vocab)
         _drop_old(self.folder, target.name)
-        return rebuilt
+        return True
 
     def _mask(self, only: Sequence[str]) -> Any:
         import numpy as np
@@ -427,7 +416,8 @@ def _generation(db: sqlite3.Connection) -> str:
 
 def _build_bm25(
     target: Path, rows: list[tuple[int, bytes]], vocab: dict[str, int]
-) -> None:
+) -> tuple[Any, Any]:
+    """Build the BM25 index, save it for the next run, and return it with doc ids."""
     import numpy as np
 
     from hybridcode.context.bm25 import build_bm25
@@ -437,11 +427,13 @@ def _build_bm25(
     scratch = target.with_name(f"{target.name}.tmp{os.getpid()}")
     shutil.rmtree(scratch, ignore_errors=True)
     retriever.save(scratch, show_progress=False)
-    np.save(scratch / "doc_ids.npy", np.array([rowid for rowid, _ in rows]))
+    doc_ids = np.array([rowid for rowid, _ in rows])
+    np.save(scratch / "doc_ids.npy", doc_ids)
     try:
         os.rename(scratch, target)
     except OSError:  # another hc built the same generation first
         shutil.rmtree(scratch, ignore_errors=True)
+    return retriever, doc_ids
 
 
 def _drop_old(folder: Path, keep: str) -> None:
@@ -478,8 +470,14 @@ class _Vocabulary:
 
 
 def _modified(root: Path) -> set[str]:
+    """Paths whose index blob id does not describe the work tree file."""
     out = git.run_git(["ls-files", "-z", "--modified"], root)
-    return {os.fsdecode(name) for name in out.split(b"\0") if name}
+    found = {os.fsdecode(name) for name in out.split(b"\0") if name}
+    unmerged = git.run_git(["ls-files", "-z", "--unmerged"], root)
+    for entry in unmerged.split(b"\0"):
+        if b"\t" in entry:
+            found.add(os.fsdecode(entry.split(b"\t", 1)[1]))
+    return found
 
 
 def _stat_skip(
