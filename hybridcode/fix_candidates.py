@@ -30,7 +30,9 @@ KIND_COST = {
     "line-start": 100,
     "empty-pair": 10,
     "split": 3,
+    "cluster": 8,
 }
+SEPARATORS = {",", ":", ";", "."}
 # Names every file may use without defining them.
 GLOBALS = {
     "python": set(dir(builtins)) | {"self", "cls"},
@@ -387,6 +389,8 @@ def _insert_kind(line: str, spot: int, token: str, start: int, end: int) -> str:
     before = line[spot - 1 : spot] if spot else ""
     if PAIRS.get(token) == after or PAIRS.get(before) == token:
         return "empty-pair"
+    if token in SEPARATORS and (after in SEPARATORS or before in SEPARATORS):
+        return "cluster"  # `[:,` or `,,`: separators side by side are rare
     return "insert"
 
 
