@@ -223,7 +223,7 @@ def build_prompt(
     mode_suffix = suffix if (by_ids or request.fim_as_text) else ""
     prefix, suffix, room = fit_window(prefix, mode_suffix, budget, measure)
     header, labels = context_block(
-        request.snippets, request.language, min(room, budget // CONTEXT_SHARE), measure
+        request.snippets, request.language, min(room, budget // CONTEXT_SHARE)
     )
     prefix = header + prefix
     if fim is not None:
@@ -235,6 +235,10 @@ def build_prompt(
     return prefix, budget - room, labels
 
 
+def _bytes_bound(text: str) -> int:
+    return len(text.encode("utf-8")) + 1 if text else 0
+
+
 def fit_window(
     prefix: str, suffix: str, budget: int, measure: Measure
 ) -> tuple[str, str, int]:
@@ -242,7 +246,7 @@ def fit_window(
     whole = measure(prefix + suffix)  # one call: with a server, each one is a request
     if whole <= budget:
         return prefix, suffix, budget - whole
-    prefix_cost, suffix_cost = measure(prefix), measure(suffix)
+    prefix_cost, suffix_cost = measure(prefix), measure(suffix) if suffix else 0
     suffix_budget = min(suffix_cost, budget // SUFFIX_SHARE)
     prefix_budget = budget - suffix_budget
     if prefix_cost < prefix_budget:
@@ -320,9 +324,14 @@ def _cut_chars(line: str, budget: int, measure: Measure, from_end: bool) -> str:
 
 
 def context_block(
-    snippets: Sequence[Snippet], language: str | None, room: int, measure: Measure
+    snippets: Sequence[Snippet], language: str | None, room: int
 ) -> tuple[str, tuple[str, ...]]:
-    """Spell context from other places as comments, as much as the room allows."""
+    """Spell context from other places as comments, as much as the room allows.
+
+    Sizes are counted in UTF-8 bytes, which bound the token count from above:
+    no tokenizer call per snippet (each one is an HTTP request with a server).
+    """
+    measure = _bytes_bound
     if not snippets or room <= 0:
         return "", ()
     mark = COMMENT_MARKERS.get(language or "", "//")
