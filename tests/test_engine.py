@@ -168,3 +168,11 @@ def test_unreachable_server_is_exit_3(run_hc):
     )
     assert result.returncode == 3
     assert "cannot reach the model server" in result.stdout
+
+
+def test_stop_token_in_the_prompt_does_not_stop_generation(engine: LlamaEngine):
+    prompt = engine.tokenize("Once upon a time")
+    options = GenerateOptions(max_tokens=4, stop_tokens=(prompt[-1],))
+    reply = engine.complete(prompt, options)
+    assert reply.completion_tokens >= 1
+    assert reply.text

@@ -53,8 +53,12 @@ class AppState:
         """Open the configured engine once; the model itself loads on first use."""
         if self._engine is None:
             from hybridcode.engine import open_engine
+            from hybridcode.engine.served import served_settings
 
-            self._engine = open_engine(self.settings, self.paths, self.debug)
+            # A running `hc serve` for the same model saves every command the load.
+            served = served_settings(self.settings, self.paths)
+            settings = served[0] if served is not None else self.settings
+            self._engine = open_engine(settings, self.paths, self.debug)
         return self._engine
 
     def say(self, message: str) -> None:

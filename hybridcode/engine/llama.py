@@ -74,6 +74,9 @@ class LlamaEngine:
 
     def _load(self) -> Any:
         started = time.monotonic()
+        # OpenMP threads spin while waiting by default, which starves a busy
+        # machine; passive waiting costs nothing when the cores are free.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         try:
             import llama_cpp
         except ImportError as exc:
@@ -230,8 +233,15 @@ class LlamaEngine:
         from llama_cpp import LogitsProcessorList, StoppingCriteriaList
 
         stop_ids = set(options.stop_tokens)
+        prompt_length = len(tokens)
         criteria = (
-            StoppingCriteriaList([lambda ids, _logits: int(ids[-1]) in stop_ids])
+            StoppingCriteriaList(
+                [
+                    lambda ids, _logits: (
+                        len(ids) > prompt_length and int(ids[-1]) in stop_ids
+                    )
+                ]
+            )
             if stop_ids
             else None
         )
