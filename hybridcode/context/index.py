@@ -4,6 +4,12 @@ The cache (an SQLite file plus one saved bm25s index) lives under
 `<cache>/index/<hash of the root>`. Files are re-read only when their git blob
 id changes: the index's blob id for clean tracked files, a hash of the bytes
 (remembered by size and mtime) for modified and untracked ones.
+
+Known shortcomings: an edit to one file re-reads only that file but rebuilds
+the whole BM25 matrix (about 2 s for the 60,000 chunks of the standard library
+on two busy cores; bench/ask-results.json). Symlinks are never indexed, even
+ones pointing inside the repo (their targets are indexed under their own
+paths). `.hcignore` is not read here yet.
 """
 
 from __future__ import annotations
