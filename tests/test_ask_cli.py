@@ -280,3 +280,13 @@ def test_escalation_score_is_explained(question, paths, logprobs, score, reasons
 
     assert (found.score, list(found.reasons)) == (score, reasons)
     assert found.suggested is (score >= 0.6)
+
+
+@pytest.mark.parametrize(
+    "question", ["x", "?", "zzqqxx"], ids=["short", "punct", "unknown"]
+)
+def test_a_question_with_nothing_searchable_is_not_an_error(shop, run_hc, question):
+    result = run_hc("ask", "--no-model", question, cwd=shop)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "internal error" not in result.stderr

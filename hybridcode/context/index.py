@@ -213,6 +213,8 @@ class RepoIndex:
         if self._bm25 is None or k <= 0:
             return []
         words = list(dict.fromkeys(tokenize(query)))
+        if not words:
+            return []  # nothing searchable (bm25s fails on an empty query)
         mask = self._mask(only) if only else None
         scores = self._bm25.get_scores(words, weight_mask=mask)
         top = np.argsort(-scores, kind="stable")[:k]
