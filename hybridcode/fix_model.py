@@ -92,7 +92,15 @@ def model_edits(
         if body is None:
             attempt.reject(why)
             continue
-        fixed = verify(region_edits(plan, lines, body, sample))
+        edits = [
+            e
+            for e in region_edits(plan, lines, body, sample)
+            if keeps_meaning(lines[e.first : e.last + 1], list(e.new))
+        ]
+        if not edits:
+            attempt.reject("changed the code's words, not just its syntax")
+            continue
+        fixed = verify(edits)
         if fixed is not None:
             attempt.fixed = fixed
             return attempt
@@ -272,3 +280,24 @@ def _size(old: list[str], new: list[str]) -> int:
         for tag, i1, i2, j1, j2 in matcher.get_opcodes()
         if tag != "equal"
     )
+
+
+# Words are identifiers, keywords, numbers and string literals; the rest is
+# punctuation, which a syntax repair may add or drop freely.
+_WORD = re.compile(
+    r"""[A-Za-z_][A-Za-z0-9_]*|\d[\w.]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'"""
+)
+
+
+def keeps_meaning(old: list[str], new: list[str]) -> bool:
+    """True when a model rewrite keeps the region's words and adds few new ones.
+
+    The verifier only proves the code parses; this keeps a small model from
+    "repairing" a line by replacing it with different code that also parses.
+    """
+    before = _WORD.findall("\n".join(old))
+    after = _WORD.findall("\n".join(new))
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    kept = sum(block.size for block in matcher.get_matching_blocks())
+    added = len(after) - kept
+    return kept >= 0.9 * len(before) and added <= max(2, len(before) // 5)
