@@ -92,15 +92,17 @@ def is_ignored(root: Path, relpaths: Sequence[str]) -> set[str]:
     if not relpaths:
         return set()
     data = b"\0".join(os.fsencode(p) for p in relpaths) + b"\0"
-    out = run_git(["check-ignore", "-z", "--stdin", "--no-index"], root, data,
-                  check=False)
+    out = run_git(
+        ["check-ignore", "-z", "--stdin", "--no-index"], root, data, check=False
+    )
     return {os.fsdecode(n) for n in out.split(b"\0") if n}
 
 
 def head_state(root: Path) -> HeadState:
     """Describe HEAD without failing on unborn branches or a detached HEAD."""
-    sha_out = run_git(["rev-parse", "--verify", "-q", "HEAD^{commit}"], root,
-                      check=False)
+    sha_out = run_git(
+        ["rev-parse", "--verify", "-q", "HEAD^{commit}"], root, check=False
+    )
     sha = sha_out.decode().strip() or None
     ref = run_git(["symbolic-ref", "-q", "--short", "HEAD"], root, check=False)
     branch = ref.decode("utf-8", "replace").strip() or None
