@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
 from hybridcode.cli.state import AppState, get_state
 from hybridcode.errors import ModelError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 models_app = typer.Typer(
     help="Manage GGUF model weights in the user cache.", no_args_is_help=True
@@ -156,6 +158,8 @@ def verify(ctx: typer.Context) -> None:
 
 
 def _progress(state: AppState) -> Progress:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
     return Progress(
         "[progress.description]{task.description}",
         BarColumn(),
