@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -85,3 +86,32 @@ class Engine(Protocol):
     def chat_prompt_tokens(self, messages: Sequence[Message]) -> int:
         """Count the tokens the chat template makes of these messages."""
         ...
+
+
+def collect_stream(
+    chunks: Iterable[tuple[str, str | None]], options: GenerateOptions
+) -> tuple[str, str, int]:
+    """Gather streamed (text, finish reason) pieces into (text, finish, count).
+
+    Pieces go to options.on_text as they arrive. Past options.deadline, decoding
+    stops once a full line exists; a final piece with only a reason is not counted.
+    """
+    pieces: list[str] = []
+    finish, count = "length", 0
+    for piece, reason in chunks:
+        count += 0 if (reason and not piece) else 1
+        if piece:
+            pieces.append(piece)
+            if options.on_text is not None:
+                options.on_text(piece)
+        if reason:
+            finish = reason
+            break
+        if (
+            options.deadline is not None
+            and time.monotonic() > options.deadline
+            and "\n" in "".join(pieces)
+        ):
+            finish = "deadline"
+            break
+    return "".join(pieces), finish, count

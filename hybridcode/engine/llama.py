@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from hybridcode.config import ModelSettings
-from hybridcode.engine.base import FimTokens, GenerateOptions, Generation, Message
+from hybridcode.engine.base import (
+    FimTokens,
+    GenerateOptions,
+    Generation,
+    Message,
+    collect_stream,
+)
 from hybridcode.errors import ContextOverflowError, ModelError, ModelFileError
 from hybridcode.models.gguf import inspect_gguf
 
@@ -193,7 +199,9 @@ class LlamaEngine:
             )
         started = time.monotonic()
         logprobs: list[float] = []
-        text, finish, count = self._stream(tokens, options, logprobs)
+        text, finish, count = collect_stream(
+            self._chunks(tokens, options, logprobs), options
+        )
         return Generation(
             text=text,
             finish_reason=finish,
@@ -202,30 +210,6 @@ class LlamaEngine:
             token_logprobs=tuple(logprobs),
             seconds=time.monotonic() - started,
         )
-
-    def _stream(
-        self, tokens: list[int], options: GenerateOptions, logprobs: list[float]
-    ) -> tuple[str, str, int]:
-        pieces: list[str] = []
-        finish = "length"
-        count = 0
-        for piece, reason in self._chunks(tokens, options, logprobs):
-            count += 0 if (reason and not piece) else 1
-            if piece:
-                pieces.append(piece)
-                if options.on_text is not None:
-                    options.on_text(piece)
-            if reason:
-                finish = reason
-                break
-            if (
-                options.deadline is not None
-                and time.monotonic() > options.deadline
-                and "\n" in "".join(pieces)
-            ):
-                finish = "deadline"
-                break
-        return "".join(pieces), finish, count
 
     def _chunks(
         self, tokens: list[int], options: GenerateOptions, logprobs: list[float]

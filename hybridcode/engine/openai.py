@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from hybridcode.config import ModelSettings
-from hybridcode.engine.base import FimTokens, GenerateOptions, Generation, Message
+from hybridcode.engine.base import (
+    FimTokens,
+    GenerateOptions,
+    Generation,
+    Message,
+    collect_stream,
+)
 from hybridcode.errors import ConfigError, ContextOverflowError, ModelError
 
 log = logging.getLogger(__name__)
@@ -95,27 +101,8 @@ class OpenAIEngine:
         if options.stop:
             body["stop"] = list(options.stop)
         started = time.monotonic()
-        pieces: list[str] = []
-        finish, count = "length", 0
-        for piece, reason in self._events(path, body):
-            if piece:
-                count += 1
-                pieces.append(piece)
-                if options.on_text is not None:
-                    options.on_text(piece)
-            if reason:
-                finish = "stop" if reason != "length" else "length"
-                break
-            if (
-                options.deadline is not None
-                and time.monotonic() > options.deadline
-                and "\n" in "".join(pieces)
-            ):
-                finish = "deadline"
-                break
-        return Generation(
-            "".join(pieces), finish, used, count, seconds=time.monotonic() - started
-        )
+        text, finish, count = collect_stream(self._events(path, body), options)
+        return Generation(text, finish, used, count, seconds=time.monotonic() - started)
 
     def _events(
         self, path: str, body: dict[str, Any]
@@ -138,7 +125,9 @@ class OpenAIEngine:
                     data = line[5:].strip()
                     if data == "[DONE]":
                         return
-                    yield _piece(json.loads(data))
+                    piece, reason = _piece(json.loads(data))
+                    if piece or reason:  # role-only deltas carry nothing
+                        yield piece, reason
         except httpx.HTTPError as exc:
             raise ModelError(
                 f"cannot reach the model server {self.base_url}: {exc}",
@@ -186,4 +175,8 @@ def _piece(event: dict[str, Any]) -> tuple[str, str | None]:
     choice = (event.get("choices") or [{}])[0]
     delta = choice.get("delta")
     text = delta.get("content") if isinstance(delta, dict) else choice.get("text")
-    return text or "", choice.get("finish_reason")
+    reason = choice.get("finish_reason")
+    # Servers name other endings (eos, tool_calls…); only "length" means cut off.
+    return text or "", None if reason is None else (
+        "length" if reason == "length" else "stop"
+    )
