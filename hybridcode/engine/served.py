@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from hybridcode.config import Paths, Settings
+from hybridcode.context.sourcefile import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,8 @@ def state_path(paths: Paths) -> Path:
 def write_state(paths: Paths, state: ServerState) -> None:
     """Record a started server (mode 600: it names local paths)."""
     paths.data_dir.mkdir(parents=True, exist_ok=True)
-    target = state_path(paths)
-    tmp = target.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(asdict(state), handle)
-    os.replace(tmp, target)
+    data = json.dumps(asdict(state)).encode("utf-8")
+    atomic_write(state_path(paths), data, mode=0o600)
 
 
 def clear_state(paths: Paths) -> None:
